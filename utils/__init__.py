@@ -1,0 +1,15 @@
+"""The course's Python package: settings, data, checks and plotting.
+
+Importing ``utils`` is cheap and has one side effect on purpose: it sets
+TensorFlow's log switches before TensorFlow can be imported, because they only
+take effect at TensorFlow's import time (both are needed; neither works alone).
+"""
+
+import os
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "0")
+
+from utils.settings import setup_course, fast_mode, epochs  # noqa: E402
+
+__all__ = ["setup_course", "fast_mode", "epochs"]

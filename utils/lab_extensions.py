@@ -1,0 +1,27 @@
+"""Enable exactly the nbgrader JupyterLab plugins the course uses.
+
+The course has no nbgrader exchange, so the assignment and course lists (which
+need one) are disabled; the formgrader, "create assignment" and "validate" stay.
+Run by ``make setup``; the setting lives in the project's virtual environment.
+"""
+
+import subprocess
+import sys
+
+ENABLED = ("formgrader", "create-assignment", "validate-assignment")
+DISABLED = ("assignment-list", "course-list")
+
+
+def main() -> int:
+    jupyter = [sys.executable, "-m", "jupyter", "labextension"]
+    for action, names in (("enable", ENABLED), ("disable", DISABLED)):
+        for name in names:
+            subprocess.run(
+                [*jupyter, action, "--level=sys_prefix", f"@jupyter/nbgrader:{name}"],
+                check=True, stdout=subprocess.DEVNULL,
+            )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
