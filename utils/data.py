@@ -102,7 +102,7 @@ def problems(path: Path, ds: Dataset) -> list[str]:
     try:
         table = _read_as_text(path, ds.separator)
     except (UnicodeDecodeError, pd.errors.ParserError, pd.errors.EmptyDataError) as err:
-        return [f"it cannot be read as a {ds.separator!r}-separated UTF-8 table ({err})"]
+        return [f"it cannot be read as a {ds.separator!r}-separated UTF-8 table ({str(err).strip()})"]
     found = []
     names = tuple(c.strip() for c in table.columns)
     if names != ds.column_names:
