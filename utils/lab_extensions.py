@@ -16,10 +16,13 @@ def main() -> int:
     jupyter = [sys.executable, "-m", "jupyter", "labextension"]
     for action, names in (("enable", ENABLED), ("disable", DISABLED)):
         for name in names:
-            subprocess.run(
+            done = subprocess.run(
                 [*jupyter, action, "--level=sys_prefix", f"@jupyter/nbgrader:{name}"],
-                check=True, stdout=subprocess.DEVNULL,
+                capture_output=True, text=True,
             )
+            if done.returncode != 0:  # JupyterLab's chatter is only worth showing on failure
+                print(done.stdout, done.stderr, file=sys.stderr)
+                return done.returncode
     return 0
 
 

@@ -1,0 +1,72 @@
+"""The main job: JupyterLab serves the course (what `make lab` starts)."""
+
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def get(url: str) -> tuple[int, bytes]:
+    with urllib.request.urlopen(url, timeout=10) as response:
+        return response.status, response.read()
+
+
+@pytest.fixture(scope="module")
+def lab(tmp_path_factory):
+    port, token = free_port(), "course-test-token"
+    home = tmp_path_factory.mktemp("home")
+    server = subprocess.Popen(
+        [sys.executable, "-m", "jupyter", "lab", "--no-browser", f"--port={port}",
+         "--ip=127.0.0.1", f"--IdentityProvider.token={token}", f"--ServerApp.root_dir={ROOT}"],
+        cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        env={**os.environ, "HOME": str(home)},
+    )
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 60
+    while True:
+        try:
+            get(f"{base}/api/status?token={token}")
+            break
+        except OSError:
+            if time.monotonic() > deadline or server.poll() is not None:
+                server.kill()
+                pytest.fail("JupyterLab did not start within 60 s")
+            time.sleep(0.5)
+    yield base, token
+    server.terminate()
+    server.wait(timeout=30)
+
+
+def test_lab_page_is_served(lab):
+    base, token = lab
+    status, body = get(f"{base}/lab?token={token}")
+    assert status == 200 and b"JupyterLab" in body
+
+
+def test_contents_api_lists_the_course_folders(lab):
+    base, token = lab
+    _, body = get(f"{base}/api/contents?token={token}")
+    names = {entry["name"] for entry in json.loads(body)["content"]}
+    assert {"lessons", "exercises", "solutions", "utils", "data"} <= names
+
+
+def test_contents_api_lists_lessons(lab):
+    base, token = lab
+    _, body = get(f"{base}/api/contents/lessons?token={token}")
+    listing = json.loads(body)
+    assert listing["type"] == "directory"
+    assert any(entry["name"].endswith(".ipynb") for entry in listing["content"])
