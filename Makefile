@@ -12,7 +12,7 @@ export PATH := $(BIN):$(PATH)
 LAB_ARGS ?=
 PYTEST_ARGS ?=
 
-.PHONY: setup lab test data html clean-env
+.PHONY: setup lab test test-latest data html clean-env
 
 setup: $(VENV)/.installed data
 
@@ -33,5 +33,20 @@ lab: setup
 test: setup
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
+# Optional: the same suite against the newest releases of every dependency, in a
+# separate environment (.venv-latest), to catch library drift before students do.
+LATEST := $(CURDIR)/.venv-latest
+UNPINNED = $(shell $(PYTHON) -c 'import re, tomllib; p = tomllib.load(open("pyproject.toml", "rb"))["project"]; print(" ".join(re.split("[=<>!~; ]", r)[0] for r in p["dependencies"] + p["optional-dependencies"]["test"]))')
+
+test-latest:
+	test -x $(LATEST)/bin/python || $(PYTHON) -m venv $(LATEST)
+	$(LATEST)/bin/python -m pip install --quiet --upgrade pip
+	$(LATEST)/bin/python -m pip install --quiet --upgrade $(UNPINNED)
+	$(LATEST)/bin/python -m pip install --quiet --no-deps -e .
+	$(LATEST)/bin/python -m pip list --format=freeze | grep -iE '^(tensorflow|keras|pandas|matplotlib|nbgrader|nbval|jupyterlab|scikit-learn|pytest)' || true
+	$(LATEST)/bin/python -m utils.lab_extensions
+	$(LATEST)/bin/python -m utils.data fetch
+	PATH="$(LATEST)/bin:$$PATH" $(LATEST)/bin/python -m pytest $(PYTEST_ARGS)
+
 clean-env:
-	rm -rf $(VENV)
+	rm -rf $(VENV) $(LATEST)
