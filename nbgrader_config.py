@@ -1,0 +1,62 @@
+"""nbgrader configuration for the course. The repository root is the course directory.
+
+Run every ``nbgrader`` command from this folder (it reads this file from the
+working directory). Layout:
+
+    solutions/<assignment>/<assignment>.ipynb   instructor source (solutions, hidden tests)
+    exercises/<assignment>/<assignment>.ipynb   student version (nbgrader generate_assignment)
+    submitted/<student>/<assignment>/           what students handed in
+    autograded/, feedback/, gradebook.db         nbgrader's working state (gitignored)
+
+Fast mode: while nbgrader autogrades (NBGRADER_EXECUTION=autograde) the training
+cells run only a couple of epochs (utils.settings.fast_mode). The checks look at
+model structure and set-up, never at trained metrics, so scores do not change.
+Full training on request: ``COURSE_FAST_MODE=0 nbgrader autograde ...``.
+"""
+
+from nbconvert.preprocessors import ClearMetadataPreprocessor
+from nbgrader.preprocessors import (
+    AssignLatePenalties,
+    CheckCellMetadata,
+    IgnorePattern,
+    LimitOutput,
+    SaveAutoGrades,
+)
+
+from utils.sandbox import SandboxedExecute
+
+c = get_config()  # noqa: F821 (provided by traitlets when nbgrader loads this file)
+
+# --- where things are -------------------------------------------------------
+c.CourseDirectory.source_directory = "solutions"
+c.CourseDirectory.release_directory = "exercises"
+
+# --- the student version ----------------------------------------------------
+# Solution regions sit inside runnable starter code (e.g. between the layers of a
+# Sequential), so the stub must be a comment: the released notebook still runs.
+c.ClearSolutions.code_stub = {"python": "# YOUR CODE HERE"}
+c.ClearSolutions.text_stub = "YOUR ANSWER HERE"
+
+# --- autograding ------------------------------------------------------------
+# nbgrader's default is 30 s per cell; a training cell takes longer in full mode
+# on a slow laptop. A cell that runs longer than this is cut off and fails.
+c.Execute.timeout = 600
+# A student who deleted a test cell or a written-answer cell gets it back
+# (scored as usual) instead of silently losing those points from the total.
+c.OverwriteCells.add_missing_cells = True
+# Locked cells carry checksums (set by generate_assignment); a changed locked cell
+# is restored from the source at autograde time. Nothing to configure for that.
+
+# Student code runs in a sandbox that cannot see the gradebook, solutions/ or other
+# students' files (utils/sandbox, README "What autograding guarantees"). It stands
+# exactly where nbgrader's own Execute step stands; every other step is nbgrader's
+# (this list is nbgrader 0.9.6's default with Execute replaced).
+c.Autograde.autograde_preprocessors = [
+    SandboxedExecute,
+    IgnorePattern,
+    ClearMetadataPreprocessor,
+    LimitOutput,
+    SaveAutoGrades,
+    AssignLatePenalties,
+    CheckCellMetadata,
+]

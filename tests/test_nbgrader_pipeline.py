@@ -1,0 +1,277 @@
+"""The grading pipeline end to end, with the real nbgrader, on a temporary copy of the course.
+
+One module-scoped course is generated and autograded once per assignment (fast mode,
+as an instructor would by default) with several simulated students:
+
+- ``solution``: every answer from the source notebook -> all autograded points;
+- ``untouched``: the release as handed out -> 0 autograded points, no crash;
+- ``partial``: the first question right, the others wrong (not just untouched) ->
+  exactly the points of the first question.
+
+A second course grades ``solution`` and ``partial`` again with full training
+(COURSE_FAST_MODE=0) to prove fast mode changes no score.
+"""
+
+from __future__ import annotations
+
+import csv
+import html
+import json
+import re
+
+import pytest
+
+import _nbgrader_helpers as h
+
+pytestmark = pytest.mark.slow
+
+# Points per autograded question, and written (manually graded) points.
+POINTS = {
+    "red_wine": {"dropout_check": 2, "batchnorm_check": 2, "input_bn_check": 2},
+    "spotify": {"dropout_check": 3, "batchnorm_check": 3},
+}
+WRITTEN = {"red_wine": {"written_answer": 2}, "spotify": {"written_dropout": 2, "written_batchnorm": 2}}
+
+# Wrong answers (plausible mistakes) for every question except dropout.
+WRONG = {
+    "red_wine": {
+        # BatchNormalization before Dropout instead of after it; right optimizer and loss.
+        "batchnorm_answer": """
+batchnorm_model = keras.Sequential([
+    keras.Input(shape=(11,)),
+    layers.Dense(256, activation="relu"),
+    layers.BatchNormalization(),
+    layers.Dropout(0.3),
+    layers.Dense(256, activation="relu"),
+    layers.BatchNormalization(),
+    layers.Dropout(0.3),
+    layers.Dense(256, activation="relu"),
+    layers.BatchNormalization(),
+    layers.Dropout(0.3),
+    layers.Dense(1),
+])
+batchnorm_model.compile(optimizer="adam", loss="mae")
+""",
+        # Batch normalization at the end instead of at the start.
+        "input_bn_answer": """
+input_bn_model = keras.Sequential([
+    keras.Input(shape=(11,)),
+    layers.Dense(256, activation="relu"),
+    layers.Dense(256, activation="relu"),
+    layers.BatchNormalization(),
+    layers.Dense(1),
+])
+""",
+        "written_answer": "Batch normalization rescales the activations, so SGD could take sensible steps.",
+    },
+    "spotify": {
+        "written_dropout": "Yes, the gap between the curves got smaller.",
+        # Batch normalization after each Dense layer instead of before it.
+        "batchnorm_answer": """
+bn_model = keras.Sequential([
+    keras.Input(shape=(18,)),
+    layers.Dense(128, activation="relu"),
+    layers.BatchNormalization(),
+    layers.Dense(64, activation="relu"),
+    layers.BatchNormalization(),
+    layers.Dense(1),
+    layers.BatchNormalization(),
+])
+""",
+        "written_batchnorm": "It trained with batch normalization.",
+    },
+}
+PARTIAL_POINTS = {"red_wine": POINTS["red_wine"]["dropout_check"], "spotify": POINTS["spotify"]["dropout_check"]}
+
+
+def _submissions(release, assignment):
+    solution_answers = h.solution_sources(assignment)
+    partial = {"dropout_answer": solution_answers["dropout_answer"], **WRONG[assignment]}
+    return {
+        "solution": h.solved(release, assignment),
+        "untouched": release,
+        "partial": h.answer(release, partial),
+    }
+
+
+def _grade(root, students, *, full=False):
+    h.generate(root)
+    for assignment in h.ASSIGNMENTS:
+        release = h.read(h.notebook_path(root, "exercises", assignment))
+        for student, nb in _submissions(release, assignment).items():
+            if student in students:
+                h.submit(root, student, assignment, nb)
+        h.autograde(root, assignment, full=full)
+    return {a: h.scores(root, a) for a in h.ASSIGNMENTS}
+
+
+@pytest.fixture(scope="module")
+def course(tmp_path_factory):
+    """One course, both assignments autograded once in fast mode, feedback and export done."""
+    root = h.make_course(tmp_path_factory.mktemp("course"))
+    scores = _grade(root, {"solution", "untouched", "partial"})
+    for assignment in h.ASSIGNMENTS:
+        h.nbgrader(root, "generate_feedback", assignment, "--force")
+    h.nbgrader(root, "export")
+    return root, scores
+
+
+# ---------------------------------------------------------------- the release itself
+
+def _normalized(path):
+    """What must not drift: cell ids, types, sources and metadata (nbgrader checksums
+    included), and the kernelspec. Ignored: language_info and nbformat_minor, which
+    depend on the environment that wrote the file, and outputs (cleared anyway)."""
+    nb = h.read(path)
+    return {
+        "kernelspec": dict(nb.metadata.get("kernelspec", {})),
+        "cells": [{"id": c.get("id"), "type": c.cell_type, "source": c.source,
+                   "metadata": json.loads(json.dumps(c.metadata))} for c in nb.cells],
+    }
+
+
+@pytest.mark.parametrize("assignment", h.ASSIGNMENTS)
+def test_committed_exercise_is_regenerated_from_solutions(course, assignment):
+    root, _ = course
+    fresh = h.notebook_path(root, "exercises", assignment)
+    committed = h.notebook_path(h.REPO, "exercises", assignment)
+    assert committed.is_file(), f"{committed} is missing: run nbgrader generate_assignment {assignment} --force"
+    assert _normalized(committed) == _normalized(fresh), (
+        f"exercises/{assignment} is stale: regenerate it from solutions/ "
+        f"(nbgrader generate_assignment {assignment} --force)")
+    nb = h.read(committed)
+    assert all(not c.get("outputs") and c.get("execution_count") is None
+               for c in nb.cells if c.cell_type == "code"), "committed exercise has outputs"
+
+
+@pytest.mark.parametrize("assignment", h.ASSIGNMENTS)
+def test_release_has_no_solutions_or_hidden_tests(assignment):
+    source = h.read(h.notebook_path(h.REPO, "solutions", assignment))
+    release = h.read(h.notebook_path(h.REPO, "exercises", assignment))
+    text = "\n".join(c.source for c in release.cells)
+    for marker in ("BEGIN SOLUTION", "END SOLUTION", "BEGIN HIDDEN TESTS", "END HIDDEN TESTS",
+                   "regrade(", "sys.modules.pop"):
+        assert marker not in text
+    # No solution line survives, e.g. layers.BatchNormalization() where the student adds it.
+    for cell, released in zip(source.cells, release.cells):
+        assert cell.id == released.id
+        meta = cell.metadata.get("nbgrader", {})
+        if meta.get("solution") and cell.cell_type == "code":
+            in_solution, solution_lines = False, []
+            for line in cell.source.splitlines():
+                if "### BEGIN SOLUTION" in line:
+                    in_solution = True
+                elif "### END SOLUTION" in line:
+                    in_solution = False
+                elif in_solution:
+                    solution_lines.append(line)
+            assert solution_lines, f"{cell.id} has no solution region"
+            # The stub keeps the starter code runnable.
+            assert "# YOUR CODE HERE" in released.source
+            kept = [line for line in released.source.splitlines() if line.strip()]
+            starter = [line for line in cell.source.splitlines() if line.strip()]
+            assert all(line in starter for line in kept if line.strip() != "# YOUR CODE HERE")
+            compile(released.source, cell.id, "exec")
+        elif meta.get("solution"):
+            assert released.source.strip() == "YOUR ANSWER HERE"
+        else:
+            if meta.get("grade"):
+                assert "checks." in released.source and ".check()" in released.source
+                assert "raises-exception" in released.metadata.get("tags", [])
+            else:
+                assert released.source == cell.source
+        assert released.metadata["nbgrader"].get("locked", False) == meta.get("locked", False)
+        if meta.get("locked"):
+            assert released.metadata["nbgrader"].get("checksum")
+
+
+# ---------------------------------------------------------------- autograding
+
+@pytest.mark.parametrize("assignment", h.ASSIGNMENTS)
+def test_solution_gets_every_autograded_point(course, assignment):
+    _, scores = course
+    got = scores[assignment]["solution"]
+    assert got["max_code"] == sum(POINTS[assignment].values())
+    assert got["max_written"] == sum(WRITTEN[assignment].values())
+    assert got["code"] == got["max_code"]
+    assert {k: v[0] for k, v in got["cells"].items() if k in POINTS[assignment]} == POINTS[assignment]
+
+
+@pytest.mark.parametrize("assignment", h.ASSIGNMENTS)
+def test_untouched_release_gets_zero_without_crashing(course, assignment):
+    root, scores = course
+    got = scores[assignment]["untouched"]
+    assert got["code"] == 0
+    assert not got["needs_manual_grade"]  # unchanged written answers are scored 0 automatically
+    graded = h.read(h.notebook_path(root, "autograded/untouched", assignment))
+    # Every code cell ran (the grader did not stop at the first failed check).
+    assert all(c.get("execution_count") for c in graded.cells if c.cell_type == "code")
+
+
+@pytest.mark.parametrize("assignment", h.ASSIGNMENTS)
+def test_partly_correct_gets_exactly_its_correct_questions(course, assignment):
+    _, scores = course
+    got = scores[assignment]["partial"]
+    assert got["code"] == PARTIAL_POINTS[assignment]
+    assert got["cells"]["dropout_check"][0] == POINTS[assignment]["dropout_check"]
+
+
+@pytest.mark.parametrize("assignment", h.ASSIGNMENTS)
+def test_written_answers_need_manual_grading(course, assignment):
+    _, scores = course
+    for student in ("solution", "partial"):
+        got = scores[assignment][student]
+        assert got["needs_manual_grade"]
+        for cell in WRITTEN[assignment]:
+            assert got["cells"][cell][1], f"{student}: {cell} should need manual grading"
+        for cell in POINTS[assignment]:
+            assert not got["cells"][cell][1]
+
+
+@pytest.mark.parametrize("assignment", h.ASSIGNMENTS)
+def test_feedback_shows_the_check_messages(course, assignment):
+    root, _ = course
+    for student in ("solution", "untouched", "partial"):
+        page = h.notebook_path(root, f"feedback/{student}", assignment).with_suffix(".html")
+        assert page.is_file()
+        text = html.unescape(re.sub(r"<[^>]+>", "", page.read_text(encoding="utf-8")))
+        assert "Grade cell: dropout_check" in text and "checks.dropout.check()" in text
+        # The check's own message (its coloured box and the raised error) is shown.
+        if student == "untouched":
+            assert re.search(r"not attempted", text, re.IGNORECASE), "the check's message is missing"
+        if student == "partial":
+            assert re.search(r"incorrect", text, re.IGNORECASE), "the check's message is missing"
+
+
+def test_grades_export_to_csv(course):
+    root, scores = course
+    with open(root / "grades.csv", newline="") as f:
+        rows = list(csv.DictReader(f))
+    got = {(r["assignment"], r["student_id"]): float(r["raw_score"]) for r in rows}
+    for assignment in h.ASSIGNMENTS:
+        for student, s in scores[assignment].items():
+            assert got[(assignment, student)] == s["code"]  # written answers not graded yet
+    assert {float(r["max_score"]) for r in rows if r["assignment"] == "spotify"} == {10.0}
+    assert {float(r["max_score"]) for r in rows if r["assignment"] == "red_wine"} == {8.0}
+
+
+def _epochs_trained(root, student, assignment):
+    """The epoch counts the training cells printed ("60 epochs: ...")."""
+    nb = h.read(h.notebook_path(root, f"autograded/{student}", assignment))
+    text = "".join(o.get("text", "") for c in nb.cells if c.cell_type == "code"
+                   for o in c.get("outputs", []) if o.get("name") == "stdout")
+    return [int(n) for n in re.findall(r"^(\d+) epochs", text, re.MULTILINE)]
+
+
+def test_fast_and_full_mode_give_identical_scores(course, tmp_path):
+    fast_root, fast = course
+    full_root = h.make_course(tmp_path / "full")
+    full = _grade(full_root, {"solution", "partial"}, full=True)
+    for assignment in h.ASSIGNMENTS:
+        for student in ("solution", "partial"):
+            assert full[assignment][student]["cells"] == fast[assignment][student]["cells"], (assignment, student)
+            # ... and the two runs really trained differently.
+            fast_epochs = _epochs_trained(fast_root, student, assignment)
+            full_epochs = _epochs_trained(full_root, student, assignment)
+            assert fast_epochs and max(fast_epochs) <= 2
+            assert len(full_epochs) == len(fast_epochs) and min(full_epochs) >= 30
