@@ -8,6 +8,8 @@ command is the protected one.
 from __future__ import annotations
 
 import math
+import os
+import re
 import shutil
 import subprocess
 import sys
@@ -19,9 +21,12 @@ from nbformat.notebooknode import NotebookNode
 from nbgrader.preprocessors import Execute
 from traitlets import Bool, Enum, Integer
 
+from utils.checks.hidden import GRADING_DIR_ENV, recheck
 from utils.sandbox.command import Limits, bwrap_command, prlimit_command
 
 MAX_RESULT_BYTES = 64 * 1024 * 1024  # an executed notebook larger than this is rejected
+# A hidden test names its question: regrade("spotify.dropout").
+REGRADE_CALL = re.compile(r"""regrade\(\s*["']([\w.]+)["']\s*\)""")
 
 
 def _error(name: str, message: str) -> NotebookNode:
@@ -43,7 +48,9 @@ class SandboxedExecute(Execute):
         with tempfile.TemporaryDirectory(prefix="course-grade-") as tmp:
             scratch = Path(tmp)
             executed = self._run_in_scratch(nb, workdir, scratch)
-        self._take_outputs(nb, executed)
+            self._take_outputs(nb, executed)
+            if not isinstance(executed, str):
+                self._recheck_outside_the_kernel(nb, scratch / "grading")
         return nb, resources
 
     def _run_in_scratch(self, nb, workdir: Path, scratch: Path) -> NotebookNode | str:
@@ -51,7 +58,7 @@ class SandboxedExecute(Execute):
         work = scratch / "work"
         # The student's other submitted files travel along; notebooks stay behind.
         shutil.copytree(workdir, work, ignore=shutil.ignore_patterns("*.ipynb"), dirs_exist_ok=True)
-        for sub in ("home", "tmp"):
+        for sub in ("home", "tmp", "grading"):
             (scratch / sub).mkdir(exist_ok=True)
         source, target = scratch / "in.ipynb", scratch / "out.ipynb"
         nbformat.write(nb, source)
@@ -66,7 +73,8 @@ class SandboxedExecute(Execute):
         code_cells = sum(c.cell_type == "code" for c in nb.cells)
         wall = (self.timeout or 600) * max(code_cells, 1) + 120
         try:
-            done = subprocess.run(cmd, cwd=work, capture_output=True, text=True, timeout=wall)
+            env = {**os.environ, GRADING_DIR_ENV: str(scratch / "grading")}
+            done = subprocess.run(cmd, cwd=work, env=env, capture_output=True, text=True, timeout=wall)
         except subprocess.TimeoutExpired:
             return f"the notebook took longer than {math.ceil(wall)} s in total"
         if done.returncode != 0 or not target.is_file():
@@ -94,6 +102,29 @@ class SandboxedExecute(Execute):
             if cell.cell_type == "code":
                 cell.outputs = [o for o in ran.get("outputs", []) if self._allowed(cell, o)]
                 cell.execution_count = ran.get("execution_count")
+
+    def _recheck_outside_the_kernel(self, nb, grading_dir: Path) -> None:
+        """Judge each hidden test's exported model here, in the trusted process.
+
+        The kernel's own verdict could be forged by the student's code; this one
+        reads only data (the exported config). A failed re-check adds an error to
+        a test cell that passed in the kernel, so nbgrader scores it 0.
+        """
+        for cell in nb.cells:
+            if cell.cell_type != "code" or not cell.get("metadata", {}).get("nbgrader", {}).get("grade"):
+                continue
+            if any(o.get("output_type") == "error" for o in cell.get("outputs", [])):
+                continue  # already scores 0; one message is enough
+            for qid in REGRADE_CALL.findall(cell.source):
+                try:
+                    verdict = recheck(qid, grading_dir)
+                except KeyError:
+                    continue  # not a course question: nothing to re-check
+                if not verdict.passed:
+                    self.log.info("Independent re-check of %s failed: %s", qid, verdict.message)
+                    cell.outputs = [*cell.get("outputs", []),
+                                    _error("IndependentRecheck", f"{qid}: {verdict.message}")]
+                    break
 
     @staticmethod
     def _same_cells(nb, executed) -> bool:

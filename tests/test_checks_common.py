@@ -1,0 +1,270 @@
+"""What every check shares: odd input, display, hints, tampering, and the grader's re-check."""
+
+from __future__ import annotations
+
+import json
+import sys
+import warnings
+
+import pytest
+
+from checks_models import sequential
+from utils.checks import feedback, question, spotify
+from utils.checks.hidden import export_path, recheck, regrade
+from utils.checks.model_spec import describe
+
+N = spotify.N_INPUTS
+HIDDEN_TEST = (  # the hidden test cell of solutions/spotify, for question 1
+    'import sys; [sys.modules.pop(_m) for _m in list(sys.modules) if _m == "utils" or _m.startswith("utils.")]\n'
+    'from utils.checks.hidden import regrade; regrade("spotify.dropout")\n'
+)
+
+
+@pytest.fixture(scope="module")
+def keras():
+    import keras
+
+    return keras
+
+
+@pytest.fixture
+def right(keras):
+    L = keras.layers
+    return sequential(keras, L.Dense(128, activation="relu"), L.Dropout(0.3), L.Dense(64, activation="relu"),
+                      L.Dropout(0.3), L.Dense(1), n_inputs=N)
+
+
+@pytest.fixture
+def wrong(keras):
+    L = keras.layers
+    return sequential(keras, L.Dense(128, activation="relu"), L.Dropout(0.5), L.Dense(64, activation="relu"),
+                      L.Dropout(0.3), L.Dense(1), n_inputs=N)
+
+
+@pytest.fixture
+def notebook(monkeypatch):
+    """The notebook's variables (outside IPython, the checks read __main__)."""
+    import __main__
+
+    def assign(**values):
+        for name, value in values.items():
+            monkeypatch.setattr(__main__, name, value, raising=False)
+
+    return assign
+
+
+@pytest.fixture
+def fresh_utils():
+    """Let a test drop and re-import utils (as hidden tests do), then restore the originals."""
+    saved = {k: v for k, v in sys.modules.items() if k == "utils" or k.startswith("utils.")}
+    yield
+    for name in [k for k in sys.modules if k == "utils" or k.startswith("utils.")]:
+        del sys.modules[name]
+    sys.modules.update(saved)
+
+
+# ---------------------------------------------------------------- odd input
+
+@pytest.mark.parametrize("value, words", [
+    (None, "is None"),
+    ("model", "is a str"),
+    (42, "is a int"),
+    ([1, 2, 3], "put the layers inside keras.Sequential"),
+    ({"layers": []}, "is a dict, not a Keras model"),
+])
+def test_odd_values_get_a_message_not_a_traceback(value, words):
+    verdict = spotify.dropout.evaluate(value)
+    assert verdict.status in ("incorrect", "not attempted")
+    assert words in verdict.message
+
+
+def test_missing_variable_reads_as_not_attempted(monkeypatch):
+    import __main__
+
+    monkeypatch.delattr(__main__, "model", raising=False)
+    verdict = spotify.dropout.evaluate()
+    assert verdict.status == "not attempted" and "run the answer cell" in verdict.message
+
+
+def test_half_built_functional_model(keras):
+    inputs = keras.Input(shape=(N,))
+    x = keras.layers.Dense(128, activation="relu")(inputs)
+    assert "finish the functional model with keras.Model" in spotify.dropout.evaluate(x).message
+
+
+def test_a_single_layer_or_a_pretender(keras, right):
+    assert "single Dense layer" in spotify.dropout.evaluate(keras.layers.Dense(3)).message
+
+    class Pretender:  # looks like a model to duck typing
+        layers = right.layers
+
+        def get_config(self):
+            return right.get_config()
+
+    assert spotify.dropout.evaluate(Pretender()).status == "incorrect"
+
+
+def test_home_made_subclass_that_forges_its_config_is_refused(keras, wrong, right):
+    class Sequential(keras.Sequential):
+        def get_config(self):
+            return right.get_config()
+
+    forged = Sequential(wrong.layers)
+    assert "home-made subclass" in spotify.dropout.evaluate(forged).message
+
+
+def test_a_multi_branch_model_is_explained(keras):
+    inputs = keras.Input(shape=(N,))
+    a = keras.layers.Dense(128, activation="relu")(inputs)
+    b = keras.layers.Dense(128, activation="relu")(inputs)
+    model = keras.Model(inputs, keras.layers.Dense(1)(keras.layers.Add()([a, b])))
+    assert "single chain" in spotify.dropout.evaluate(model).message
+
+
+def test_nested_sequential_is_read_in_place(keras):
+    L = keras.layers
+    block = keras.Sequential([L.Dense(128, activation="relu"), L.Dropout(0.3)])
+    model = keras.Sequential([keras.Input(shape=(N,)), block, L.Dense(64, activation="relu"), L.Dropout(0.3), L.Dense(1)])
+    assert spotify.dropout.evaluate(model).passed
+
+
+def test_garbage_configs_never_raise():
+    for config in (None, [], {}, {"class_name": "Sequential", "module": "keras"},
+                   {"class_name": "Sequential", "module": "keras", "config": {"layers": [{"class_name": 3}]}},
+                   {"class_name": "Functional", "module": "keras", "config": {"layers": [], "output_layers": ["x", 0, 0]}}):
+        assert spotify.dropout.evaluate_config(config).status == "incorrect"
+
+
+def test_checks_never_warn(keras, right):
+    unbuilt = keras.Sequential([keras.layers.Dense(128, activation="relu"), keras.layers.Dense(1)])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        for value in (right, unbuilt, None, "x"):
+            spotify.dropout.evaluate(value)
+
+
+# ---------------------------------------------------------------- what the student sees
+
+def test_check_shows_a_box_and_raises_one_line(wrong, capsys):
+    with pytest.raises(feedback.CheckFailed) as raised:
+        spotify.dropout.check(wrong)
+    shown = capsys.readouterr().out
+    assert shown.startswith("✘ Incorrect (Question 1, dropout): ")
+    lines = raised.value._render_traceback_()
+    assert len(lines) == 1 and "no points yet" in lines[0] and "rate 0.5" in lines[0]
+
+
+def test_correct_check_returns_none_and_prints_only_stdout(right, capsys):
+    assert spotify.dropout.check(right) is None
+    out = capsys.readouterr()
+    assert out.out.startswith("✔ Correct") and out.err == ""
+
+
+def test_box_html_is_escaped_and_classed():
+    html = feedback.box("Q", "incorrect", "<script>x</script>")
+    assert "course-check course-check-incorrect" in html and "<script>" not in html
+    assert "course-check-not-attempted" in feedback.box("Q", "not attempted", "m")
+
+
+def test_hints_escalate_and_solutions_stay_with_the_instructor(capsys, monkeypatch):
+    spotify.dropout.hint()
+    spotify.dropout.hint(2)
+    spotify.dropout.hint(99)
+    first, second, clamped = capsys.readouterr().out.strip().split("\n")
+    assert "hint 1 of 2" in first and "hint(2)" in first
+    assert "hint 2 of 2" in second and second == clamped
+    monkeypatch.delenv(question.SHOW_SOLUTIONS_ENV, raising=False)
+    spotify.dropout.solution()
+    assert "shown by your instructor" in capsys.readouterr().out
+    monkeypatch.setenv(question.SHOW_SOLUTIONS_ENV, "1")
+    spotify.dropout.solution()
+    assert "layers.Dropout(0.3)" in capsys.readouterr().out
+
+
+# ---------------------------------------------------------------- tampering (same kernel)
+
+def _run_hidden_test():
+    exec(compile(HIDDEN_TEST, "hidden test", "exec"), {})
+
+
+def test_hidden_test_reimports_after_the_check_was_replaced(notebook, wrong, right, fresh_utils, monkeypatch):
+    import utils.checks.spotify as checks
+
+    original = checks.dropout
+    object.__setattr__(original, "evaluate", lambda *a: question.Verdict("correct", "sure"))
+    monkeypatch.setattr(checks, "dropout", type("Always", (), {"check": staticmethod(lambda: None)})())
+    try:
+        notebook(model=wrong)
+        with pytest.raises(Exception, match="rate 0.5"):
+            _run_hidden_test()
+        notebook(model=right)
+        _run_hidden_test()
+    finally:
+        object.__delattr__(original, "evaluate")  # the instance attribute; the method is back
+
+
+def test_hidden_test_reimports_after_sys_modules_was_patched(notebook, wrong, fresh_utils):
+    fake = type(sys)("utils.checks.hidden")
+    fake.regrade = lambda qid: None
+    sys.modules["utils.checks.hidden"] = fake
+    notebook(model=wrong)
+    with pytest.raises(Exception, match="rate 0.5"):
+        _run_hidden_test()
+
+
+def test_rebinding_assertion_error_does_not_matter(notebook, wrong, monkeypatch, fresh_utils):
+    import builtins
+
+    monkeypatch.setattr(builtins, "AssertionError", type("Nope", (Exception,), {}))
+    notebook(model=wrong)
+    with pytest.raises(Exception, match="rate 0.5"):
+        _run_hidden_test()
+
+
+# ---------------------------------------------------------------- the grader's own re-check
+
+def test_export_and_recheck_agree_with_the_kernel(notebook, right, wrong, tmp_path, monkeypatch):
+    monkeypatch.setenv("COURSE_GRADING_DIR", str(tmp_path))
+    notebook(model=right)
+    regrade("spotify.dropout")
+    assert recheck("spotify.dropout", tmp_path).passed
+    notebook(model=wrong)
+    with pytest.raises(feedback.CheckFailed):
+        regrade("spotify.dropout")
+    verdict = recheck("spotify.dropout", tmp_path)
+    assert not verdict.passed and "rate 0.5" in verdict.message
+
+
+def test_recheck_refuses_missing_forged_and_huge_exports(tmp_path, keras, wrong):
+    assert "did not export" in recheck("spotify.dropout", tmp_path).message
+    path = export_path(tmp_path, "spotify.dropout")
+    path.write_text("{not json")
+    assert "could not be read" in recheck("spotify.dropout", tmp_path).message
+    path.write_text(json.dumps({"class_name": "Sequential", "module": "__main__", "config": {"layers": []}}))
+    assert "not a Keras Sequential" in recheck("spotify.dropout", tmp_path).message
+    path.write_text(json.dumps({"not_a_model": "`model` is a str"}))
+    assert not recheck("spotify.dropout", tmp_path).passed
+    path.write_text(" " * (5 * 1024 * 1024))
+    assert "too large" in recheck("spotify.dropout", tmp_path).message
+    path.unlink()
+    target = tmp_path / "elsewhere.json"
+    target.write_text(json.dumps(keras.saving.serialize_keras_object(wrong)))
+    path.symlink_to(target)
+    assert "did not export" in recheck("spotify.dropout", tmp_path).message
+
+
+def test_recheck_needs_no_keras(keras, right):
+    """The grader judges a plain dict: describe() imports nothing from Keras."""
+    import utils.checks.model_spec as spec_module
+
+    assert "keras" not in spec_module.__dict__
+    spec = describe(json.loads(json.dumps(keras.saving.serialize_keras_object(right))))
+    assert [str(layer) for layer in spec.layers] == [
+        "Dense(128, relu)", "Dropout(0.3)", "Dense(64, relu)", "Dropout(0.3)", "Dense(1)"]
+
+
+def test_unknown_question_id():
+    from utils.checks import find_question as find
+
+    with pytest.raises(KeyError):
+        find("spotify.nope")

@@ -1,0 +1,177 @@
+"""Spotify questions: the reference passes, equivalent forms pass, mistakes are named."""
+
+from __future__ import annotations
+
+import pytest
+
+from checks_models import added_one_by_one, functional, relu_dense, sequential
+from utils.checks import spotify
+
+N = spotify.N_INPUTS
+
+
+@pytest.fixture(scope="module")
+def keras():
+    import keras
+
+    return keras
+
+
+# ---------------------------------------------------------------- dropout
+
+def dropout_variants(keras):
+    """Correct answers to question 1, written in different but equivalent ways."""
+    L = keras.layers
+    return {
+        "reference": lambda: sequential(keras, L.Dense(128, activation="relu"), L.Dropout(0.3),
+                                        L.Dense(64, activation="relu"), L.Dropout(0.3), L.Dense(1), n_inputs=N),
+        "rate by keyword, as a fraction": lambda: sequential(
+            keras, L.Dense(128, activation="relu"), L.Dropout(rate=3 / 10),
+            L.Dense(64, activation="relu"), L.Dropout(rate=0.3), L.Dense(1), n_inputs=N),
+        "add() one by one": lambda: added_one_by_one(
+            keras, L.Dense(128, activation="relu"), L.Dropout(0.3),
+            L.Dense(64, activation="relu"), L.Dropout(0.3), L.Dense(1), n_inputs=N),
+        "functional API": lambda: functional(
+            keras, L.Dense(128, activation="relu"), L.Dropout(0.3),
+            L.Dense(64, activation="relu"), L.Dropout(0.3), L.Dense(1), n_inputs=N),
+        "separate Activation layers": lambda: sequential(
+            keras, *relu_dense(keras, 128, "activation_layer"), L.Dropout(0.3),
+            *relu_dense(keras, 64, "activation_layer"), L.Dropout(0.3), L.Dense(1), n_inputs=N),
+        "ReLU layers, functional": lambda: functional(
+            keras, *relu_dense(keras, 128, "relu_layer"), L.Dropout(0.3),
+            *relu_dense(keras, 64, "relu_layer"), L.Dropout(0.3), L.Dense(1), n_inputs=N),
+        "compiled already": lambda: _compiled(sequential(
+            keras, L.Dense(128, activation="relu"), L.Dropout(0.3),
+            L.Dense(64, activation="relu"), L.Dropout(0.3), L.Dense(1), n_inputs=N)),
+    }
+
+
+def _compiled(model):
+    model.compile(optimizer="adam", loss="mae")
+    return model
+
+
+def dropout_mistakes(keras):
+    """Wrong answers to question 1, each with the words its message must contain."""
+    L = keras.layers
+    d128, d64, out = (lambda: L.Dense(128, activation="relu")), (lambda: L.Dense(64, activation="relu")), (lambda: L.Dense(1))
+    return {
+        "only one dropout": (lambda: sequential(keras, d128(), L.Dropout(0.3), d64(), out(), n_inputs=N),
+                             "1 Dropout layer; the question asks for 2"),
+        "dropout after the output": (lambda: sequential(keras, d128(), L.Dropout(0.3), d64(), out(), L.Dropout(0.3), n_inputs=N),
+                                     "should come right after the 64-unit Dense layer"),
+        "wrong rate": (lambda: sequential(keras, d128(), L.Dropout(0.3), d64(), L.Dropout(0.5), out(), n_inputs=N),
+                       "second Dropout has rate 0.5; the question asks for 30%"),
+        "three dropouts": (lambda: sequential(keras, L.Dropout(0.3), d128(), L.Dropout(0.3), d64(), L.Dropout(0.3), out(), n_inputs=N),
+                           "3 Dropout layers"),
+        "units changed": (lambda: sequential(keras, d128(), L.Dropout(0.3), L.Dense(32, activation="relu"), L.Dropout(0.3), out(), n_inputs=N),
+                          "second Dense layer has 32 units; keep the starter's 64"),
+        "activation dropped": (lambda: sequential(keras, d128(), L.Dropout(0.3), L.Dense(64), L.Dropout(0.3), out(), n_inputs=N),
+                               "64-unit Dense layer has no activation"),
+        "extra dense layer": (lambda: sequential(keras, d128(), L.Dropout(0.3), d64(), L.Dropout(0.3), L.Dense(8, activation="relu"), out(), n_inputs=N),
+                              "4 Dense layers"),
+        "other layer kind": (lambda: sequential(keras, d128(), L.GaussianNoise(0.3), d64(), L.Dropout(0.3), out(), n_inputs=N),
+                             "GaussianNoise layer, which this question does not use"),
+        "wrong input width": (lambda: sequential(keras, d128(), L.Dropout(0.3), d64(), L.Dropout(0.3), out(), n_inputs=12),
+                              "takes 12 inputs, but the data has 18"),
+        "dropout before the dense layers": (lambda: sequential(keras, L.Dropout(0.3), d128(), L.Dropout(0.3), d64(), out(), n_inputs=N),
+                                            "come before the Dense layers"),
+    }
+
+
+def test_dropout_correct_forms_pass(keras):
+    for name, build in dropout_variants(keras).items():
+        verdict = spotify.dropout.evaluate(build())
+        assert verdict.passed, f"{name}: {verdict.message}"
+
+
+def test_dropout_with_tensorflow_keras_alias_passes():
+    from tensorflow import keras as tf_keras
+
+    model = dropout_variants(tf_keras)["reference"]()
+    assert spotify.dropout.evaluate(model).passed
+
+
+def test_dropout_mistakes_are_named(keras):
+    for name, (build, words) in dropout_mistakes(keras).items():
+        verdict = spotify.dropout.evaluate(build())
+        assert verdict.status == "incorrect", name
+        assert words in verdict.message, f"{name}: {verdict.message!r}"
+        assert "Dropout(0.3)" not in verdict.message  # names the mistake, not the answer
+
+
+def test_dropout_starter_is_not_attempted(keras):
+    L = keras.layers
+    starter = sequential(keras, L.Dense(128, activation="relu"), L.Dense(64, activation="relu"), L.Dense(1), n_inputs=N)
+    assert spotify.dropout.evaluate(starter).status == "not attempted"
+
+
+# ---------------------------------------------------------------- batch normalization
+
+def batchnorm_variants(keras):
+    L = keras.layers
+    return {
+        "reference": lambda: sequential(keras, L.BatchNormalization(), L.Dense(128, activation="relu"),
+                                        L.BatchNormalization(), L.Dense(64, activation="relu"),
+                                        L.BatchNormalization(), L.Dense(1), n_inputs=N),
+        "functional": lambda: functional(keras, L.BatchNormalization(), L.Dense(128, activation="relu"),
+                                         L.BatchNormalization(), L.Dense(64, activation="relu"),
+                                         L.BatchNormalization(), L.Dense(1), n_inputs=N),
+        "add() one by one": lambda: added_one_by_one(keras, L.BatchNormalization(), L.Dense(128, activation="relu"),
+                                                     L.BatchNormalization(), L.Dense(64, activation="relu"),
+                                                     L.BatchNormalization(), L.Dense(1), n_inputs=N),
+        "Activation layers": lambda: sequential(keras, L.BatchNormalization(), *relu_dense(keras, 128, "activation_layer"),
+                                                L.BatchNormalization(), *relu_dense(keras, 64, "activation_layer"),
+                                                L.BatchNormalization(), L.Dense(1), n_inputs=N),
+        "BN with its own settings": lambda: sequential(keras, L.BatchNormalization(momentum=0.9), L.Dense(128, activation="relu"),
+                                                       L.BatchNormalization(epsilon=1e-3), L.Dense(64, activation="relu"),
+                                                       L.BatchNormalization(), L.Dense(1), n_inputs=N),
+        "compiled with SGD as the next cell does": lambda: _sgd(sequential(
+            keras, L.BatchNormalization(), L.Dense(128, activation="relu"), L.BatchNormalization(),
+            L.Dense(64, activation="relu"), L.BatchNormalization(), L.Dense(1), n_inputs=N), keras),
+    }
+
+
+def _sgd(model, keras):
+    model.compile(optimizer=keras.optimizers.SGD(learning_rate=0.05), loss="mse")
+    return model
+
+
+def batchnorm_mistakes(keras):
+    L = keras.layers
+    d128, d64, out, bn = (lambda: L.Dense(128, activation="relu")), (lambda: L.Dense(64, activation="relu")), (lambda: L.Dense(1)), L.BatchNormalization
+    return {
+        "after each dense": (lambda: sequential(keras, d128(), bn(), d64(), bn(), out(), bn(), n_inputs=N),
+                             "come after the Dense layers; the question asks for one before each"),
+        "missing the input one": (lambda: sequential(keras, d128(), bn(), d64(), bn(), out(), n_inputs=N),
+                                  "2 BatchNormalization layers; the question asks for 3"),
+        "between layer and activation": (lambda: sequential(keras, bn(), L.Dense(128), bn(), L.Activation("relu"), d64(), bn(), out(), n_inputs=N),
+                                         "BatchNormalization sits between a Dense layer and its relu activation"),
+        "two at the start": (lambda: sequential(keras, bn(), bn(), d128(), d64(), bn(), out(), n_inputs=N),
+                             "should come right before the 64-unit Dense layer"),
+        "dropout instead": (lambda: sequential(keras, bn(), d128(), L.Dropout(0.3), d64(), bn(), out(), n_inputs=N),
+                            "Dropout layer, which this question does not use"),
+        "units changed": (lambda: sequential(keras, bn(), L.Dense(256, activation="relu"), bn(), d64(), bn(), out(), n_inputs=N),
+                          "first Dense layer has 256 units"),
+        "sigmoid": (lambda: sequential(keras, bn(), L.Dense(128, activation="sigmoid"), bn(), d64(), bn(), out(), n_inputs=N),
+                    "has the sigmoid activation; keep the relu activation"),
+    }
+
+
+def test_batchnorm_correct_forms_pass(keras):
+    for name, build in batchnorm_variants(keras).items():
+        verdict = spotify.batchnorm.evaluate(build())
+        assert verdict.passed, f"{name}: {verdict.message}"
+
+
+def test_batchnorm_mistakes_are_named(keras):
+    for name, (build, words) in batchnorm_mistakes(keras).items():
+        verdict = spotify.batchnorm.evaluate(build())
+        assert verdict.status == "incorrect", name
+        assert words in verdict.message, f"{name}: {verdict.message!r}"
+
+
+def test_batchnorm_starter_is_not_attempted(keras):
+    L = keras.layers
+    starter = sequential(keras, L.Dense(128, activation="relu"), L.Dense(64, activation="relu"), L.Dense(1), n_inputs=N)
+    assert spotify.batchnorm.evaluate(starter).status == "not attempted"
