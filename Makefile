@@ -12,7 +12,7 @@ export PATH := $(BIN):$(PATH)
 LAB_ARGS ?=
 PYTEST_ARGS ?=
 
-.PHONY: setup lab test test-latest data html clean-env
+.PHONY: setup lab test test-latest data html benchmark clean-env
 
 setup: $(VENV)/.installed data
 
@@ -27,11 +27,25 @@ $(VENV)/.installed: pyproject.toml
 data: $(VENV)/.installed
 	$(BIN)/python -m utils.data fetch
 
+# Containers (Binder, CI) often run as root, which JupyterLab refuses without a flag.
+AS_ROOT := $(shell [ "$$(id -u)" = 0 ] && echo --allow-root)
+
 lab: setup
-	$(BIN)/jupyter lab --ServerApp.root_dir="$(CURDIR)" $(LAB_ARGS)
+	$(BIN)/jupyter lab --ServerApp.root_dir="$(CURDIR)" $(AS_ROOT) $(LAB_ARGS)
 
 test: setup
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+# The lessons as static HTML for hosting, from their stored outputs (nothing is
+# executed, no data needed): build/html/<lesson>.html.
+HTML_DIR := $(CURDIR)/build/html
+
+html: $(VENV)/.installed
+	$(BIN)/jupyter nbconvert --to html --output-dir "$(HTML_DIR)" lessons/*.ipynb
+
+# Timings on this machine (P1-P4, see benchmarks/run.py); not part of `make test`.
+benchmark: setup
+	$(BIN)/python benchmarks/run.py $(BENCH_ARGS)
 
 # Optional: the same suite against the newest releases of every dependency, in a
 # separate environment (.venv-latest), to catch library drift before students do.
