@@ -72,3 +72,15 @@ def test_contents_api_lists_lessons(lab):
     listing = json.loads(body)
     assert listing["type"] == "directory"
     assert any(entry["name"].endswith(".ipynb") for entry in listing["content"])
+
+
+def test_setup_enables_exactly_the_nbgrader_plugins_the_course_uses():
+    from utils.lab_extensions import DISABLED, ENABLED
+
+    listing = subprocess.run([sys.executable, "-m", "jupyter", "labextension", "list"],
+                             capture_output=True, text=True, check=True)
+    text = listing.stdout + listing.stderr
+    disabled_part = text.split("Disabled extensions:", 1)[1] if "Disabled extensions:" in text else ""
+    disabled = {line.strip() for line in disabled_part.splitlines() if line.strip().startswith("@jupyter/nbgrader:")}
+    assert disabled == {f"@jupyter/nbgrader:{name}" for name in DISABLED}
+    assert not any(f"@jupyter/nbgrader:{name}" in disabled for name in ENABLED)

@@ -14,7 +14,8 @@ DISABLED = ("assignment-list", "course-list")
 
 def main() -> int:
     jupyter = [sys.executable, "-m", "jupyter", "labextension"]
-    for action, names in (("enable", ENABLED), ("disable", DISABLED)):
+    # Disabled plugins are also locked, so the Plugin Manager cannot switch them back on.
+    for action, names in (("enable", ENABLED), ("disable", DISABLED), ("lock", DISABLED)):
         for name in names:
             done = subprocess.run(
                 [*jupyter, action, "--level=sys_prefix", f"@jupyter/nbgrader:{name}"],
