@@ -17,6 +17,8 @@ def plot_learning_curves(history, title: str = "Learning curves", *, ax=None, st
     curves = _history_dict(history)
     if ax is None:
         _, ax = plt.subplots()
+    # A short run (fast grading mode) has fewer epochs than the plot would skip.
+    start_epoch = start_epoch if start_epoch < len(curves.get("loss", [])) else 0
     for key, label, style in (("loss", "training", "-"), ("val_loss", "validation", "--")):
         if key in curves:
             values = list(curves[key])[start_epoch:]
