@@ -32,7 +32,7 @@ def test_setup_course_sets_style_and_readable_fonts():
 def test_tensorflow_log_switches_are_set_before_import():
     import os
 
-    assert os.environ["TF_CPP_MIN_LOG_LEVEL"] == "2"
+    assert os.environ["TF_CPP_MIN_LOG_LEVEL"] == "3"
     assert os.environ["TF_ENABLE_ONEDNN_OPTS"] == "0"
 
 

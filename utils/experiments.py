@@ -1,0 +1,374 @@
+"""The lessons' controlled experiments, defined once.
+
+The lesson notebooks run these comparisons for one seed and print their
+figures; ``tests/test_lesson_claims.py`` runs the very same set-ups for ten
+seeds and checks that each claim the lessons make holds in (almost) all of them.
+Keeping the set-ups here, and only here, means the lessons and the tests cannot
+drift apart.
+
+Every run is measured the same way (see ``RunResult``): the best validation
+loss over the epochs, the final training and validation loss of the finished
+model in inference mode (nothing dropped; batchnorm uses its running averages),
+their gap, and whether training diverged.
+
+The comparison set-ups are deliberately small (Red Wine, few epochs) so that a
+lesson runs in seconds on a laptop CPU; their sizes were chosen so that each
+effect is clear for every seed tried (the figures are in the test module's
+docstring). ``WORKED_EXAMPLE`` is lesson 2's full-size network.
+"""
+
+from __future__ import annotations
+
+import functools
+import math
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from utils.prepare import Split, red_wine_split
+
+# ------------------------------------------------------------------ set-ups
+
+
+@dataclass(frozen=True)
+class Setup:
+    """One training run: data, network, optimizer, loss, batch size, epochs."""
+
+    name: str
+    standardize: bool                     # Red Wine through a StandardScaler, or raw
+    build: Callable[[int], object]        # number of inputs -> a fresh Keras model
+    optimizer: Callable[[], object]       # -> a fresh Keras optimizer
+    loss: str
+    batch_size: int
+    epochs: int
+
+
+def dense_network(n_features: int, widths: Sequence[int], *, dropout: float = 0.0,
+                  batchnorm_first: bool = False):
+    """Dense(w, relu) layers of the given widths, then Dense(1).
+
+    ``dropout`` > 0 adds ``Dropout(dropout)`` after every hidden layer, i.e.
+    just before the layer it thins the inputs of. ``batchnorm_first`` puts a
+    ``BatchNormalization`` layer first, where it standardizes the raw inputs.
+    """
+    import keras
+    from keras import layers
+
+    stack = [keras.Input(shape=(n_features,))]
+    if batchnorm_first:
+        stack.append(layers.BatchNormalization())
+    for width in widths:
+        stack.append(layers.Dense(width, activation="relu"))
+        if dropout:
+            stack.append(layers.Dropout(dropout))
+    stack.append(layers.Dense(1))
+    return keras.Sequential(stack)
+
+
+def _adam():
+    import keras
+
+    return keras.optimizers.Adam()
+
+
+def _sgd():
+    import keras
+
+    return keras.optimizers.SGD(learning_rate=SGD_LEARNING_RATE)
+
+
+# Experiment 1 (dropout): three hidden layers of 256, standardized inputs,
+# Adam and MAE. Wide enough for Red Wine to overfit within 30 epochs.
+DROPOUT_WIDTHS = (256, 256, 256)
+DROPOUT_RATE = 0.3
+WITHOUT_DROPOUT = Setup(
+    name="without dropout", standardize=True,
+    build=lambda n: dense_network(n, DROPOUT_WIDTHS),
+    optimizer=_adam, loss="mae", batch_size=64, epochs=30,
+)
+WITH_DROPOUT = Setup(
+    name=f"with dropout ({DROPOUT_RATE})", standardize=True,
+    build=lambda n: dense_network(n, DROPOUT_WIDTHS, dropout=DROPOUT_RATE),
+    optimizer=_adam, loss="mae", batch_size=64, epochs=30,
+)
+
+# Experiments 2 and 3 (scale): a small network trained with plain SGD and MSE,
+# which is where input scale hurts most.
+SCALING_WIDTHS = (64, 64)
+SGD_LEARNING_RATE = 0.01
+RAW_NO_BN = Setup(
+    name="raw inputs, no batchnorm", standardize=False,
+    build=lambda n: dense_network(n, SCALING_WIDTHS),
+    optimizer=_sgd, loss="mse", batch_size=64, epochs=20,
+)
+RAW_BN_FIRST = Setup(
+    name="raw inputs, batchnorm first", standardize=False,
+    build=lambda n: dense_network(n, SCALING_WIDTHS, batchnorm_first=True),
+    optimizer=_sgd, loss="mse", batch_size=64, epochs=20,
+)
+SCALER_NO_BN = Setup(
+    name="StandardScaler, no batchnorm", standardize=True,
+    build=lambda n: dense_network(n, SCALING_WIDTHS),
+    optimizer=_sgd, loss="mse", batch_size=64, epochs=20,
+)
+
+
+def worked_example_network(n_features: int):
+    """Lesson 2's worked example: three wide hidden layers, each followed by
+    dropout and batch normalization. The notebook spells the same network out
+    (tests/test_experiments.py checks that the two agree)."""
+    import keras
+    from keras import layers
+
+    return keras.Sequential([
+        keras.Input(shape=(n_features,)),
+        layers.Dense(1024, activation="relu"),
+        layers.Dropout(0.3),
+        layers.BatchNormalization(),
+        layers.Dense(1024, activation="relu"),
+        layers.Dropout(0.3),
+        layers.BatchNormalization(),
+        layers.Dense(1024, activation="relu"),
+        layers.Dropout(0.3),
+        layers.BatchNormalization(),
+        layers.Dense(1),
+    ])
+
+
+# The worked example: raw inputs, Adam, MAE, batches of 256. The usual recipe
+# trains about 100 epochs; 60 keep the lesson quick and show the same picture.
+WORKED_EXAMPLE = Setup(
+    name="raw inputs, dropout + batchnorm", standardize=False,
+    build=worked_example_network, optimizer=_adam, loss="mae", batch_size=256, epochs=60,
+)
+
+DROPOUT_EXPERIMENT = (WITHOUT_DROPOUT, WITH_DROPOUT)
+SGD_RAW_EXPERIMENT = (RAW_NO_BN, RAW_BN_FIRST)
+BN_VS_SCALER_EXPERIMENT = (RAW_BN_FIRST, SCALER_NO_BN)
+
+
+@functools.lru_cache(maxsize=2)
+def red_wine(standardize: bool) -> Split:
+    """The course's Red Wine split (cached: every run of a lesson shares it)."""
+    return red_wine_split(standardize=standardize)
+
+
+def layer_chain(model) -> str:
+    """A one-line description of a Sequential model, e.g.
+    ``Dense(64, relu) → Dropout(0.3) → Dense(1)``."""
+    parts = []
+    for layer in model.layers:
+        kind = type(layer).__name__
+        if kind == "Dense":
+            activation = layer.activation.__name__
+            parts.append(f"Dense({layer.units}" + ("" if activation == "linear" else f", {activation}") + ")")
+        elif kind == "Dropout":
+            parts.append(f"Dropout({layer.rate:g})")
+        elif kind == "Activation":
+            parts.append(f"Activation({layer.activation.__name__!r})")
+        else:
+            parts.append(kind)
+    return " → ".join(parts)
+
+
+def mean_only_loss(split: Split, loss: str) -> float:
+    """Validation loss of the laziest model: always predict the training targets'
+    mean (for MSE) or median (for MAE). A run that cannot beat it learned nothing."""
+    if loss == "mse":
+        return float(np.mean((split.y_valid - split.y_train.mean()) ** 2))
+    if loss == "mae":
+        return float(np.mean(np.abs(split.y_valid - np.median(split.y_train))))
+    raise ValueError(f"no baseline for loss {loss!r}")
+
+
+# ------------------------------------------------------------------ results
+
+
+@dataclass(frozen=True)
+class RunResult:
+    """What one run showed.
+
+    ``train_loss`` and ``val_loss`` are measured on the finished model in
+    inference mode, so the gap compares like with like: during training Keras
+    reports the loss of the thinned network (dropout active), which is not the
+    network that makes predictions.
+    """
+
+    name: str
+    seed: int
+    history: Mapping[str, list[float]] = field(repr=False)
+    train_loss: float
+    val_loss: float
+    min_val_loss: float
+    diverged: bool
+    epochs_run: int
+
+    @property
+    def gap(self) -> float:
+        """Final validation loss minus final training loss."""
+        return self.val_loss - self.train_loss
+
+
+@dataclass(frozen=True)
+class Comparison:
+    """Runs of several set-ups with the same seed, side by side."""
+
+    title: str
+    seed: int
+    runs: tuple[RunResult, ...]
+    loss: str | None = None          # the runs' loss, when they share one
+    mean_only: float | None = None   # its value when always predicting one number
+
+    def __getitem__(self, name: str) -> RunResult:
+        for run in self.runs:
+            if run.name == name:
+                return run
+        raise KeyError(f"{name!r}; this comparison has {[r.name for r in self.runs]}")
+
+    def histories(self) -> dict[str, dict[str, list[float]]]:
+        """Learning curves keyed by a panel title, for ``compare_learning_curves``.
+        Infinite losses become NaN (not drawn)."""
+        curves = {}
+        for run in self.runs:
+            title = run.name + (f"\n(diverged in epoch {run.epochs_run})" if run.diverged else "")
+            curves[title] = {key: [v if math.isfinite(v) else math.nan for v in values]
+                             for key, values in run.history.items()}
+        return curves
+
+    def plot(self, title: str | None = None, *, start_epoch: int = 0, sharey: bool = False,
+             logy: bool = False):
+        """Learning curves of the runs side by side (``utils.plotting``); a run
+        that diverged gets a note instead of curves. ``logy`` draws the loss on a
+        log scale. Returns the Figure."""
+        from utils.plotting import compare_learning_curves
+
+        fig = compare_learning_curves(self.histories(), title or self.title,
+                                      start_epoch=start_epoch, sharey=sharey and not self.any_diverged)
+        longest = max(len(run.history["loss"]) for run in self.runs)
+        for ax, run in zip(fig.axes, self.runs):
+            if run.diverged:
+                ax.set_xlim(start_epoch + 0.5, longest + 0.5)
+                ax.set_yticks([])
+                ax.text(0.5, 0.5, f"the loss became infinite or NaN\nin epoch {run.epochs_run}:\n"
+                        "nothing to draw", transform=ax.transAxes, ha="center",
+                        va="center", fontsize=12, color="#c53030")
+            elif logy:
+                ax.set_yscale("log")
+                ax.set_ylabel("loss (log scale)")
+        return fig
+
+    @property
+    def any_diverged(self) -> bool:
+        return any(run.diverged for run in self.runs)
+
+    def summary(self) -> str:
+        """The figures the lessons rely on, as a small fixed-width table."""
+        name_width = max(len(r.name) for r in self.runs)
+        header = (f"{'run':<{name_width}}  {'best val':>9}  {'final train':>11}  "
+                  f"{'final val':>9}  {'gap':>8}  diverged")
+        loss = f", loss {self.loss.upper()}" if self.loss else ""
+        lines = [f"{self.title} (seed {self.seed}{loss})", header]
+        for r in self.runs:
+            diverged = f"yes, in epoch {r.epochs_run}" if r.diverged else "no"
+            lines.append(f"{r.name:<{name_width}}  {_fmt(r.min_val_loss, 9)}  {_fmt(r.train_loss, 11)}  "
+                         f"{_fmt(r.val_loss, 9)}  {_fmt(r.gap, 8, signed=True)}  {diverged}")
+        if self.mean_only is not None and self.loss:
+            statistic = "median" if self.loss == "mae" else "mean"
+            lines.append(f"(always predicting the training wines' {statistic} quality: "
+                         f"validation {self.loss.upper()} {self.mean_only:.4f})")
+        return "\n".join(lines)
+
+    def __str__(self) -> str:
+        return self.summary()
+
+
+def _fmt(value: float, width: int, signed: bool = False) -> str:
+    if not math.isfinite(value):
+        return f"{'—':>{width}}"
+    return f"{value:>+{width}.4f}" if signed else f"{value:>{width}.4f}"
+
+
+def _finite(values: Iterable[float]) -> bool:
+    return all(math.isfinite(v) for v in values)
+
+
+def _stop_when_diverged():
+    """A silent TerminateOnNaN: stop at the first non-finite batch loss."""
+    import keras
+
+    class StopWhenDiverged(keras.callbacks.Callback):
+        def on_train_batch_end(self, batch, logs=None):
+            loss = (logs or {}).get("loss")
+            if loss is not None and not math.isfinite(float(loss)):
+                self.model.stop_training = True
+
+    return StopWhenDiverged()
+
+
+def run(setup: Setup, seed: int = 0, *, progress: bool = True) -> RunResult:
+    """Seed everything, build, compile and train ``setup``; measure the result.
+
+    Seeding before each run makes a run's result independent of what ran before
+    it, so a lesson cell can be re-run and a test can reuse runs.
+    """
+    from utils.settings import epochs, seed_everything
+    from utils.training import progress_bar, train
+
+    split = red_wine(setup.standardize)
+    seed_everything(seed)
+    model = setup.build(split.n_features)
+    model.compile(optimizer=setup.optimizer(), loss=setup.loss)
+    bar = [progress_bar(epochs(setup.epochs), desc=setup.name)] if progress else []
+    history = train(model, split.X_train, split.y_train, split.X_valid, split.y_valid,
+                    epochs=setup.epochs, batch_size=setup.batch_size, progress=False,
+                    callbacks=[*bar, _stop_when_diverged()])
+    return measure(setup.name, seed, model, history, split)
+
+
+def measure(name: str, seed: int, model, history, split: Split) -> RunResult:
+    """The figures of one finished run: ``history`` is what ``fit`` (or
+    ``utils.training.train``) returned for ``model`` trained on ``split``."""
+    history = {key: [float(v) for v in values]
+               for key, values in getattr(history, "history", history).items()}
+    diverged = not (_finite(history["loss"]) and _finite(history["val_loss"]))
+    if diverged:
+        train_loss = val_loss = min_val = math.nan
+    else:
+        train_loss = float(model.evaluate(split.X_train, split.y_train, batch_size=1024, verbose=0))
+        val_loss = history["val_loss"][-1]
+        min_val = min(history["val_loss"])
+        diverged = not math.isfinite(train_loss)
+    return RunResult(name=name, seed=seed, history=history, train_loss=train_loss,
+                     val_loss=val_loss, min_val_loss=min_val, diverged=diverged,
+                     epochs_run=len(history["loss"]))
+
+
+def compare(setups: Sequence[Setup], title: str, seed: int = 0, *, progress: bool = True,
+            reuse: Iterable[RunResult] = ()) -> Comparison:
+    """Run each set-up with the same seed. Runs in ``reuse`` (same name and
+    seed) are taken as they are instead of being trained again."""
+    known = {(r.name, r.seed): r for r in reuse}
+    runs = tuple(known.get((s.name, seed)) or run(s, seed, progress=progress) for s in setups)
+    losses = {s.loss for s in setups}
+    loss = losses.pop() if len(losses) == 1 else None
+    # The targets are the same whether or not the inputs are scaled.
+    mean_only = mean_only_loss(red_wine(False), loss) if loss else None
+    return Comparison(title=title, seed=seed, runs=runs, loss=loss, mean_only=mean_only)
+
+
+def dropout_experiment(seed: int = 0, *, progress: bool = True) -> Comparison:
+    """Experiment 1: the same network with and without dropout."""
+    return compare(DROPOUT_EXPERIMENT, "Dropout", seed, progress=progress)
+
+
+def sgd_raw_experiment(seed: int = 0, *, progress: bool = True) -> Comparison:
+    """Experiment 2: plain SGD on raw inputs, without and with a batchnorm layer."""
+    return compare(SGD_RAW_EXPERIMENT, "Plain SGD on raw inputs", seed, progress=progress)
+
+
+def bn_vs_scaler_experiment(seed: int = 0, *, progress: bool = True,
+                            reuse: Iterable[RunResult] = ()) -> Comparison:
+    """Experiment 3: batchnorm as the first layer versus a StandardScaler."""
+    return compare(BN_VS_SCALER_EXPERIMENT, "Batchnorm first versus a StandardScaler", seed,
+                   progress=progress, reuse=reuse)
