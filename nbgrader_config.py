@@ -18,12 +18,16 @@ from nbconvert.preprocessors import ClearMetadataPreprocessor
 from nbgrader.preprocessors import (
     AssignLatePenalties,
     CheckCellMetadata,
+    ClearOutput,
+    DeduplicateIds,
     IgnorePattern,
     LimitOutput,
+    OverwriteKernelspec,
     SaveAutoGrades,
 )
 
 from utils.sandbox import SandboxedExecute
+from utils.sandbox.overwrite import OverwriteCells
 
 c = get_config()  # noqa: F821 (provided by traitlets when nbgrader loads this file)
 
@@ -46,6 +50,17 @@ c.Execute.timeout = 600
 c.OverwriteCells.add_missing_cells = True
 # Locked cells carry checksums (set by generate_assignment); a changed locked cell
 # is restored from the source at autograde time. Nothing to configure for that.
+
+# nbgrader 0.9.6 stops grading a student who copied a test cell (and, in plain
+# nbgrader, everyone after them) or deleted a written answer; the course's
+# OverwriteCells fixes both (utils/sandbox/overwrite.py). Otherwise nbgrader's list.
+c.Autograde.sanitize_preprocessors = [
+    ClearOutput,
+    DeduplicateIds,
+    OverwriteKernelspec,
+    OverwriteCells,
+    CheckCellMetadata,
+]
 
 # Student code runs in a sandbox that cannot see the gradebook, solutions/ or other
 # students' files (utils/sandbox, README "What autograding guarantees"). It stands

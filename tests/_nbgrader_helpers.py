@@ -120,3 +120,41 @@ def scores(root: Path, assignment: str) -> dict[str, dict]:
                 "cells": {g.name: (g.score, g.needs_manual_grade) for g in nb.grades},
             }
     return result
+
+
+# ---------------------------------------------------------------- for the bad-submission corpus
+
+def file_hashes(folder: Path) -> dict[str, str]:
+    """relative path -> sha256 of every file under ``folder`` (symlinks by their target text)."""
+    import hashlib
+
+    found = {}
+    for path in sorted(folder.rglob("*")):
+        if path.is_symlink():
+            found[str(path.relative_to(folder))] = "link:" + os.readlink(path)
+        elif path.is_file():
+            found[str(path.relative_to(folder))] = hashlib.sha256(path.read_bytes()).hexdigest()
+    return found
+
+
+def table_rows(root: Path, tables: tuple[str, ...]) -> dict[str, list[tuple]]:
+    """Every row of the given gradebook tables, read-only and sorted (for before/after checks)."""
+    import sqlite3
+
+    db = sqlite3.connect(f"file:{root / 'gradebook.db'}?mode=ro", uri=True)
+    try:
+        return {t: sorted(map(tuple, db.execute(f"SELECT * FROM {t}")), key=repr) for t in tables}
+    finally:
+        db.close()
+
+
+def outputs_of(root: Path, student: str, assignment: str) -> dict[str, list]:
+    """grade_id -> the outputs of that cell in the student's autograded notebook (the last
+    cell with that grade_id, which is the one nbgrader grades)."""
+    nb = read(notebook_path(root, f"autograded/{student}", assignment))
+    found = {}
+    for cell in nb.cells:
+        grade_id = cell.metadata.get("nbgrader", {}).get("grade_id")
+        if grade_id and cell.cell_type == "code":
+            found[grade_id] = cell.get("outputs", [])
+    return found

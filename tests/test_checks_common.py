@@ -113,6 +113,33 @@ def test_home_made_subclass_that_forges_its_config_is_refused(keras, wrong, righ
     assert "home-made subclass" in spotify.dropout.evaluate(forged).message
 
 
+def test_look_alikes_with_keras_names_are_refused(keras, wrong, right):
+    class Sequential(keras.Sequential):  # pretends to live in Keras
+        def get_config(self):
+            return right.get_config()
+
+    Sequential.__module__ = "keras.src.models.sequential"
+    assert "home-made subclass" in spotify.dropout.evaluate(Sequential(wrong.layers)).message
+
+    patched = keras.Sequential([keras.Input(shape=(N,)), keras.layers.Dense(1)])
+    patched.get_config = right.get_config
+    assert "get_config method replaced" in spotify.dropout.evaluate(patched).message
+
+    class Dropout(keras.layers.Layer):  # does nothing, but says it is a Dropout
+        def __init__(self, rate):
+            super().__init__()
+            self.rate = rate
+
+        def call(self, x):
+            return x
+
+    Dropout.__module__ = "keras.layers"
+    L = keras.layers
+    fake = sequential(keras, L.Dense(128, activation="relu"), Dropout(0.3), L.Dense(64, activation="relu"),
+                      L.Dropout(0.3), L.Dense(1), n_inputs=N)
+    assert "home-made Dropout layer" in spotify.dropout.evaluate(fake).message
+
+
 def test_a_multi_branch_model_is_explained(keras):
     inputs = keras.Input(shape=(N,))
     a = keras.layers.Dense(128, activation="relu")(inputs)
@@ -178,7 +205,16 @@ def test_hints_escalate_and_solutions_stay_with_the_instructor(capsys, monkeypat
     assert "shown by your instructor" in capsys.readouterr().out
     monkeypatch.setenv(question.SHOW_SOLUTIONS_ENV, "1")
     spotify.dropout.solution()
-    assert "layers.Dropout(0.3)" in capsys.readouterr().out
+    shown = capsys.readouterr().out
+    assert "layers.Dropout(0.3)" in shown and "SOLUTION" not in shown  # from solutions/, markers removed
+
+
+def test_every_question_has_its_answer_cell_in_solutions():
+    from utils.checks import red_wine
+
+    for q in (*red_wine.QUESTIONS, *spotify.QUESTIONS):
+        code = question.reference_answer(q.qid.partition(".")[0], q.answer_cell)
+        assert code is not None and f"{q.variable} = " in code, q.qid
 
 
 # ---------------------------------------------------------------- tampering (same kernel)

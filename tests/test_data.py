@@ -2,7 +2,13 @@
 
 import functools
 import http.server
+import json
+import os
 import shutil
+import socket
+import subprocess
+import sys
+import tempfile
 import threading
 from pathlib import Path
 
@@ -195,3 +201,121 @@ def test_cli_fetch_reports_errors_without_traceback(mirror, data_dir, capsys):
 
 def test_loader_returns_plain_dataframe(mirror, data_dir):
     assert isinstance(data.load_red_wine(), pd.DataFrame)
+
+
+# ---------------------------------------------------------------- a mirror that is down, an unreadable folder
+
+def test_mirror_folder_missing_raises_clear_error(data_dir, tmp_path, monkeypatch):
+    gone = tmp_path / "unmounted-share"
+    monkeypatch.setenv(data.MIRROR_ENV, str(gone))
+    with pytest.raises(DataError) as caught:
+        data.load_red_wine()
+    assert str(gone) in str(caught.value) and data.MIRROR_ENV in str(caught.value)
+    assert leftovers(data_dir) == []
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _serve(folder: Path, port: int = 0, handler_class=http.server.SimpleHTTPRequestHandler):
+    handler = functools.partial(handler_class, directory=str(folder))
+    handler.log_message = lambda *args: None
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", port), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return server
+
+
+def test_http_mirror_refusing_connections_then_back(mirror, data_dir, monkeypatch):
+    port = _free_port()  # nothing listens there: connections are refused
+    monkeypatch.setenv(data.MIRROR_ENV, f"http://127.0.0.1:{port}/")
+    with pytest.raises(DataError) as caught:
+        data.load_red_wine()
+    message = str(caught.value)
+    assert "could not be fetched" in message and f"127.0.0.1:{port}" in message
+    assert data.MIRROR_ENV in message
+    assert leftovers(data_dir) == []
+    server = _serve(mirror, port)  # the mirror is back: the next run just works
+    try:
+        assert data.load_red_wine().shape == (1599, 12)
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert leftovers(data_dir) == ["winequality-red.csv"]
+
+
+class _CutOffHandler(http.server.SimpleHTTPRequestHandler):
+    """Announces the whole file, sends half of it, and hangs up."""
+
+    def do_GET(self):
+        body = (Path(self.directory) / self.path.lstrip("/")).read_bytes()
+        self.send_response(200)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body[: len(body) // 2])
+        self.wfile.flush()
+        self.close_connection = True
+
+
+def test_download_cut_off_half_way_leaves_nothing_half_written(mirror, data_dir, monkeypatch):
+    server = _serve(mirror, handler_class=_CutOffHandler)
+    try:
+        monkeypatch.setenv(data.MIRROR_ENV, f"http://127.0.0.1:{server.server_address[1]}/")
+        with pytest.raises(DataError, match="Red Wine Quality"):
+            data.load_red_wine()
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert leftovers(data_dir) == []
+    monkeypatch.setenv(data.MIRROR_ENV, str(mirror))
+    assert data.load_red_wine().shape == (1599, 12)
+
+
+LOAD_AS_ANOTHER_USER = """
+import json, sys
+from utils import data
+try:
+    print(json.dumps({"shape": list(data.load_red_wine().shape)}))
+except data.DataError as err:
+    print(json.dumps({"error": str(err)}))
+"""
+
+
+def _load_as_unprivileged_user(data_folder: Path, mirror_folder: Path) -> dict:
+    """Load in a child process that file permissions apply to (root ignores them)."""
+    env = {**os.environ, data.DATA_DIR_ENV: str(data_folder), data.MIRROR_ENV: str(mirror_folder)}
+    command = [sys.executable, "-c", LOAD_AS_ANOTHER_USER]
+    if os.geteuid() == 0:  # drop root's power over permissions in a user namespace
+        if shutil.which("bwrap") is None:
+            pytest.skip("running as root without bubblewrap: file permissions cannot be tested")
+        command = ["bwrap", "--die-with-parent", "--unshare-user", "--uid", "65534", "--gid", "65534",
+                   "--dev-bind", "/", "/", *command]
+    done = subprocess.run(command, env=env, cwd="/", capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr[-2000:]
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def test_unreadable_data_directory_raises_clear_error_then_recovers(mirror):
+    """A data folder the user may not read or write (mode 000): a clear error naming the
+    folder and the setting to change, nothing written; once fixed, the next run works."""
+    base = Path(tempfile.mkdtemp())
+    try:
+        shared = base / "mirror"
+        shutil.copytree(mirror, shared)
+        folder = base / "data"
+        folder.mkdir(mode=0o000)
+        folder.chmod(0o000)
+        got = _load_as_unprivileged_user(folder, shared)
+        assert "error" in got, got
+        assert "no permission" in got["error"] and str(folder) in got["error"]
+        assert data.DATA_DIR_ENV in got["error"]  # says how to fix it
+        assert leftovers(folder) == []
+        folder.chmod(0o777)  # fixed: the next run fetches and verifies
+        assert _load_as_unprivileged_user(folder, shared) == {"shape": [1599, 12]}
+        assert leftovers(folder) == ["winequality-red.csv"]
+    finally:
+        if (base / "data").exists():
+            (base / "data").chmod(0o755)
+        shutil.rmtree(base, ignore_errors=True)

@@ -39,7 +39,7 @@ class Question:
     expected: tuple[Layer, ...]
     starter: tuple[Layer, ...]
     hints: tuple[str, ...]
-    solution_code: str
+    answer_cell: str                    # grade_id of the answer cell in solutions/<exercise>
     wording: str = "after"              # "after"/"before": how placements are described
     compile_as: Compiled | None = None  # required compile settings, if the question sets them
     starter_compile: Compiled | None = None
@@ -115,12 +115,37 @@ class Question:
         feedback.show(f"{self.title}: hint {level} of {len(self.hints)}", "hint", self.hints[level - 1] + more)
 
     def solution(self) -> None:
-        """For instructors (COURSE_SHOW_SOLUTIONS=1): the reference answer."""
+        """For instructors (COURSE_SHOW_SOLUTIONS=1): the answer cell of the source notebook."""
         if os.environ.get(SHOW_SOLUTIONS_ENV) != "1":
             feedback.show(self.title, "hint", "Solutions are shown by your instructor. "
                                               "Try `hint()` and `hint(2)` first.")
             return
-        feedback.show(f"{self.title}: solution", "solution", self.solution_code)
+        code = reference_answer(self.qid.partition(".")[0], self.answer_cell)
+        if code is None:
+            feedback.show(self.title, "hint", "The reference solutions are not on this machine: "
+                                              "they live in the instructor's solutions/ folder.")
+            return
+        feedback.show(f"{self.title}: solution", "solution", code)
+
+
+def reference_answer(exercise: str, answer_cell: str) -> str | None:
+    """The solution region of an answer cell, read from solutions/ (instructors only:
+    the released package and notebooks carry no solution code)."""
+    import json
+    from pathlib import Path
+
+    path = Path(__file__).resolve().parents[2] / "solutions" / exercise / f"{exercise}.ipynb"
+    try:
+        cells = json.loads(path.read_text(encoding="utf-8"))["cells"]
+    except (OSError, ValueError, KeyError):
+        return None
+    for cell in cells:
+        if cell.get("metadata", {}).get("nbgrader", {}).get("grade_id") == answer_cell:
+            source = "".join(cell["source"]) if isinstance(cell["source"], list) else cell["source"]
+            lines = [line for line in source.splitlines() if "### BEGIN SOLUTION" not in line
+                     and "### END SOLUTION" not in line]
+            return "\n".join(lines)
+    return None
 
 
 def _notebook_namespace() -> dict:

@@ -20,16 +20,7 @@ dropout = Question(
         "Three hidden Dense layers, so three Dropout layers: one directly after each hidden Dense layer, "
         "and none after the output layer. `layers.Dropout(0.3)` drops 30%.",
     ),
-    solution_code="""dropout_model = keras.Sequential([
-    keras.Input(shape=(11,)),
-    layers.Dense(256, activation="relu"),
-    layers.Dropout(0.3),
-    layers.Dense(256, activation="relu"),
-    layers.Dropout(0.3),
-    layers.Dense(256, activation="relu"),
-    layers.Dropout(0.3),
-    layers.Dense(1),
-])""",
+    answer_cell="dropout_answer",
 )
 
 batchnorm = Question(
@@ -49,21 +40,7 @@ batchnorm = Question(
         "Add `layers.BatchNormalization()` directly after each of the three Dropout layers, and set "
         "`optimizer, loss = \"adam\", \"mae\"` before the compile call.",
     ),
-    solution_code="""batchnorm_model = keras.Sequential([
-    keras.Input(shape=(11,)),
-    layers.Dense(256, activation="relu"),
-    layers.Dropout(0.3),
-    layers.BatchNormalization(),
-    layers.Dense(256, activation="relu"),
-    layers.Dropout(0.3),
-    layers.BatchNormalization(),
-    layers.Dense(256, activation="relu"),
-    layers.Dropout(0.3),
-    layers.BatchNormalization(),
-    layers.Dense(1),
-])
-optimizer, loss = "adam", "mae"
-batchnorm_model.compile(optimizer=optimizer, loss=loss)""",
+    answer_cell="batchnorm_answer",
 )
 
 input_bn = Question(
@@ -79,13 +56,7 @@ input_bn = Question(
         "network first see its inputs?",
         "Put one `layers.BatchNormalization()` right after `keras.Input(...)`, before the first Dense layer.",
     ),
-    solution_code="""input_bn_model = keras.Sequential([
-    keras.Input(shape=(11,)),
-    layers.BatchNormalization(),
-    layers.Dense(256, activation="relu"),
-    layers.Dense(256, activation="relu"),
-    layers.Dense(1),
-])""",
+    answer_cell="input_bn_answer",
 )
 
 QUESTIONS = (dropout, batchnorm, input_bn)

@@ -18,14 +18,7 @@ dropout = Question(
         "Two Dropout layers at 30%: one directly after the 128-unit layer and one directly after the "
         "64-unit layer. Nothing after the output layer.",
     ),
-    solution_code="""model = keras.Sequential([
-    keras.Input(shape=(18,)),
-    layers.Dense(128, activation="relu"),
-    layers.Dropout(0.3),
-    layers.Dense(64, activation="relu"),
-    layers.Dropout(0.3),
-    layers.Dense(1),
-])""",
+    answer_cell="dropout_answer",
 )
 
 batchnorm = Question(
@@ -42,15 +35,7 @@ batchnorm = Question(
         "Three `layers.BatchNormalization()`: right after `keras.Input(...)`, right before the 64-unit "
         "layer and right before the output layer.",
     ),
-    solution_code="""bn_model = keras.Sequential([
-    keras.Input(shape=(18,)),
-    layers.BatchNormalization(),
-    layers.Dense(128, activation="relu"),
-    layers.BatchNormalization(),
-    layers.Dense(64, activation="relu"),
-    layers.BatchNormalization(),
-    layers.Dense(1),
-])""",
+    answer_cell="batchnorm_answer",
 )
 
 QUESTIONS = (dropout, batchnorm)

@@ -27,13 +27,16 @@ class Limits:
     open_files: int = 1024
 
 
-def _hidden_roots() -> list[Path]:
-    """Folders the kernel must not see: the course root and the user's home."""
+def _hidden_roots(extra: list[Path] = ()) -> list[Path]:
+    """Folders the kernel must not see: the course root (this repository and the
+    nbgrader course being graded, if that is elsewhere) and the user's home."""
     roots = [REPO_ROOT]
     home = Path.home()
-    if home != Path("/") and home.is_dir():
+    if home.is_dir():
         roots.append(home)
-    return roots
+    roots += [p for p in extra if p.is_dir()]
+    # Never "/" (that would hide the system), nor a folder twice.
+    return sorted({p for p in roots if p != Path(p.anchor)}, key=lambda p: len(p.parts))
 
 
 def _needed_inside(hidden: list[Path]) -> list[Path]:
@@ -46,7 +49,8 @@ def _needed_inside(hidden: list[Path]) -> list[Path]:
                   if p.exists() and any(p == h or h in p.parents for h in hidden))
 
 
-def bwrap_command(scratch: Path, workdir: Path, *, allow_network: bool = False) -> list[str]:
+def bwrap_command(scratch: Path, workdir: Path, *, allow_network: bool = False,
+                  hide: list[Path] = ()) -> list[str]:
     bwrap = shutil.which("bwrap")
     if bwrap is None:
         raise SandboxUnavailable(
@@ -54,13 +58,13 @@ def bwrap_command(scratch: Path, workdir: Path, *, allow_network: bool = False) 
             "from the gradebook. Install it (Debian/Ubuntu: sudo apt-get install bubblewrap) "
             "or, knowingly, autograde without isolation: --SandboxedExecute.isolation=none"
         )
-    hidden = _hidden_roots()
+    hidden = _hidden_roots(list(hide))
     cmd = [bwrap, "--die-with-parent", "--new-session", "--unshare-all",
            "--unshare-user", "--uid", "65534", "--gid", "65534"]
     if allow_network:
         cmd.append("--share-net")
     cmd += ["--ro-bind", "/", "/", "--dev", "/dev", "--proc", "/proc", "--tmpfs", "/tmp"]
-    for root in sorted(hidden, key=lambda p: len(p.parts)):
+    for root in hidden:
         cmd += ["--tmpfs", str(root)]
     for path in _needed_inside(hidden):
         cmd += ["--ro-bind", str(path), str(path)]
