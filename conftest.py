@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import os
 import time
+import warnings
 
 import pytest
 
@@ -50,3 +51,16 @@ def pytest_runtest_setup(item):
             os.environ.pop("PYTHONWARNINGS", None)
         else:
             os.environ["PYTHONWARNINGS"] = previous
+
+
+@pytest.fixture
+def strict_warnings():
+    """DeprecationWarning and UserWarning as errors in the test itself, as in a lesson;
+    figures are closed afterwards."""
+    import matplotlib.pyplot as plt
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", DeprecationWarning)
+        warnings.simplefilter("error", UserWarning)
+        yield
+    plt.close("all")

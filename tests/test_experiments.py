@@ -8,11 +8,9 @@ from __future__ import annotations
 
 import math
 import re
-import warnings
 from dataclasses import replace
 from pathlib import Path
 
-import matplotlib.pyplot as plt
 import nbformat
 import numpy as np
 import pytest
@@ -23,14 +21,8 @@ from utils.prepare import Split
 LESSON_2 = Path(__file__).resolve().parent.parent / "lessons" / "2_batchnorm.ipynb"
 
 
-@pytest.fixture(autouse=True)
-def strict_warnings():
-    """Lessons run with warnings as errors; so do these tests."""
-    with warnings.catch_warnings():
-        warnings.simplefilter("error", DeprecationWarning)
-        warnings.simplefilter("error", UserWarning)
-        yield
-    plt.close("all")
+# Lessons run with warnings as errors; so do these tests (conftest.py).
+pytestmark = pytest.mark.usefixtures("strict_warnings")
 
 
 @pytest.fixture(autouse=True)

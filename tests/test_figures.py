@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import warnings
 
 import matplotlib.pyplot as plt
 import numpy as np
@@ -12,14 +11,8 @@ from matplotlib.patches import Circle
 from utils import figures
 
 
-@pytest.fixture(autouse=True)
-def strict_warnings():
-    """Lessons run with warnings as errors; so do these tests."""
-    with warnings.catch_warnings():
-        warnings.simplefilter("error", DeprecationWarning)
-        warnings.simplefilter("error", UserWarning)
-        yield
-    plt.close("all")
+# Lessons run with warnings as errors; so do these tests (conftest.py).
+pytestmark = pytest.mark.usefixtures("strict_warnings")
 
 
 def test_dropout_masks_keep_inputs_and_output_whole_and_one_unit_per_layer():

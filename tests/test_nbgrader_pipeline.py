@@ -22,6 +22,7 @@ import re
 import pytest
 
 import _nbgrader_helpers as h
+import corpus
 
 pytestmark = pytest.mark.slow
 
@@ -32,61 +33,26 @@ POINTS = {
 }
 WRITTEN = {"red_wine": {"written_answer": 2}, "spotify": {"written_dropout": 2, "written_batchnorm": 2}}
 
-# Wrong answers (plausible mistakes) for every question except dropout.
-WRONG = {
-    "red_wine": {
-        # BatchNormalization before Dropout instead of after it; right optimizer and loss.
-        "batchnorm_answer": """
-batchnorm_model = keras.Sequential([
-    keras.Input(shape=(11,)),
-    layers.Dense(256, activation="relu"),
-    layers.BatchNormalization(),
-    layers.Dropout(0.3),
-    layers.Dense(256, activation="relu"),
-    layers.BatchNormalization(),
-    layers.Dropout(0.3),
-    layers.Dense(256, activation="relu"),
-    layers.BatchNormalization(),
-    layers.Dropout(0.3),
-    layers.Dense(1),
-])
-batchnorm_model.compile(optimizer="adam", loss="mae")
-""",
-        # Batch normalization at the end instead of at the start.
-        "input_bn_answer": """
-input_bn_model = keras.Sequential([
-    keras.Input(shape=(11,)),
-    layers.Dense(256, activation="relu"),
-    layers.Dense(256, activation="relu"),
-    layers.BatchNormalization(),
-    layers.Dense(1),
-])
-""",
-        "written_answer": "Batch normalization rescales the activations, so SGD could take sensible steps.",
-    },
-    "spotify": {
-        "written_dropout": "Yes, the gap between the curves got smaller.",
-        # Batch normalization after each Dense layer instead of before it.
-        "batchnorm_answer": """
-bn_model = keras.Sequential([
-    keras.Input(shape=(18,)),
-    layers.Dense(128, activation="relu"),
-    layers.BatchNormalization(),
-    layers.Dense(64, activation="relu"),
-    layers.BatchNormalization(),
-    layers.Dense(1),
-    layers.BatchNormalization(),
-])
-""",
-        "written_batchnorm": "It trained with batch normalization.",
-    },
+# Plausible written answers, to be graded by hand.
+WRITTEN_ANSWERS = {
+    "red_wine": {"written_answer": "Batch normalization rescales the activations, so SGD could take sensible steps."},
+    "spotify": {"written_dropout": "Yes, the gap between the curves got smaller.",
+                "written_batchnorm": "It trained with batch normalization."},
 }
+
+
+def wrong_answers(assignment):
+    """Plausible mistakes (corpus.WRONG) for every question but dropout, by answer cell."""
+    return {f"{q}_answer": code for q, code in corpus.WRONG[assignment].items() if q != "dropout"}
+
+
 PARTIAL_POINTS = {"red_wine": POINTS["red_wine"]["dropout_check"], "spotify": POINTS["spotify"]["dropout_check"]}
 
 
 def _submissions(release, assignment):
     solution_answers = h.solution_sources(assignment)
-    partial = {"dropout_answer": solution_answers["dropout_answer"], **WRONG[assignment]}
+    partial = {"dropout_answer": solution_answers["dropout_answer"], **wrong_answers(assignment),
+               **WRITTEN_ANSWERS[assignment]}
     return {
         "solution": h.solved(release, assignment),
         "untouched": release,
