@@ -37,3 +37,18 @@ def relu_dense(keras, units, style="keyword"):
     if style == "relu_layer":
         return [layers.Dense(units), layers.ReLU()]
     raise ValueError(style)
+
+
+def assert_all_pass(question, variants):
+    """Every builder in ``variants`` (name -> builder) gives a correct answer."""
+    for name, build in variants.items():
+        verdict = question.evaluate(build())
+        assert verdict.passed, f"{name}: {verdict.message}"
+
+
+def assert_mistakes_named(question, mistakes):
+    """Every builder in ``mistakes`` (name -> (builder, words)) is incorrect, and says ``words``."""
+    for name, (build, words) in mistakes.items():
+        verdict = question.evaluate(build())
+        assert verdict.status == "incorrect", name
+        assert words in verdict.message, f"{name}: {verdict.message!r}"

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from checks_models import added_one_by_one, functional, relu_dense, sequential
+from checks_models import (added_one_by_one, assert_all_pass, assert_mistakes_named, functional,
+                           relu_dense, sequential)
 from utils.checks import red_wine
 
 N = 11
@@ -57,16 +58,11 @@ def dropout_mistakes(keras):
 
 
 def test_dropout_correct_forms_pass(keras):
-    for name, build in dropout_variants(keras).items():
-        verdict = red_wine.dropout.evaluate(build())
-        assert verdict.passed, f"{name}: {verdict.message}"
+    assert_all_pass(red_wine.dropout, dropout_variants(keras))
 
 
 def test_dropout_mistakes_are_named(keras):
-    for name, (build, words) in dropout_mistakes(keras).items():
-        verdict = red_wine.dropout.evaluate(build())
-        assert verdict.status == "incorrect", name
-        assert words in verdict.message, f"{name}: {verdict.message!r}"
+    assert_mistakes_named(red_wine.dropout, dropout_mistakes(keras))
 
 
 def test_dropout_starter_is_not_attempted(keras):
@@ -123,16 +119,11 @@ def _compiled(model):
 
 
 def test_batchnorm_correct_forms_pass(keras):
-    for name, build in batchnorm_variants(keras).items():
-        verdict = red_wine.batchnorm.evaluate(build())
-        assert verdict.passed, f"{name}: {verdict.message}"
+    assert_all_pass(red_wine.batchnorm, batchnorm_variants(keras))
 
 
 def test_batchnorm_mistakes_are_named(keras):
-    for name, (build, words) in batchnorm_mistakes(keras).items():
-        verdict = red_wine.batchnorm.evaluate(build())
-        assert verdict.status == "incorrect", name
-        assert words in verdict.message, f"{name}: {verdict.message!r}"
+    assert_mistakes_named(red_wine.batchnorm, batchnorm_mistakes(keras))
 
 
 def test_batchnorm_starter_is_not_attempted(keras):
@@ -174,16 +165,11 @@ def input_bn_mistakes(keras):
 
 
 def test_input_bn_correct_forms_pass(keras):
-    for name, build in input_bn_variants(keras).items():
-        verdict = red_wine.input_bn.evaluate(build())
-        assert verdict.passed, f"{name}: {verdict.message}"
+    assert_all_pass(red_wine.input_bn, input_bn_variants(keras))
 
 
 def test_input_bn_mistakes_are_named(keras):
-    for name, (build, words) in input_bn_mistakes(keras).items():
-        verdict = red_wine.input_bn.evaluate(build())
-        assert verdict.status == "incorrect", name
-        assert words in verdict.message, f"{name}: {verdict.message!r}"
+    assert_mistakes_named(red_wine.input_bn, input_bn_mistakes(keras))
 
 
 def test_input_bn_starter_is_not_attempted(keras):

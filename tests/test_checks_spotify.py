@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from checks_models import added_one_by_one, functional, relu_dense, sequential
+from checks_models import (added_one_by_one, assert_all_pass, assert_mistakes_named, functional,
+                           relu_dense, sequential)
 from utils.checks import spotify
 
 N = spotify.N_INPUTS
@@ -80,9 +81,7 @@ def dropout_mistakes(keras):
 
 
 def test_dropout_correct_forms_pass(keras):
-    for name, build in dropout_variants(keras).items():
-        verdict = spotify.dropout.evaluate(build())
-        assert verdict.passed, f"{name}: {verdict.message}"
+    assert_all_pass(spotify.dropout, dropout_variants(keras))
 
 
 def test_dropout_with_tensorflow_keras_alias_passes():
@@ -93,11 +92,9 @@ def test_dropout_with_tensorflow_keras_alias_passes():
 
 
 def test_dropout_mistakes_are_named(keras):
-    for name, (build, words) in dropout_mistakes(keras).items():
-        verdict = spotify.dropout.evaluate(build())
-        assert verdict.status == "incorrect", name
-        assert words in verdict.message, f"{name}: {verdict.message!r}"
-        assert "Dropout(0.3)" not in verdict.message  # names the mistake, not the answer
+    assert_mistakes_named(spotify.dropout, dropout_mistakes(keras))
+    for build, _ in dropout_mistakes(keras).values():  # names the mistake, not the answer
+        assert "Dropout(0.3)" not in spotify.dropout.evaluate(build()).message
 
 
 def test_dropout_starter_is_not_attempted(keras):
@@ -159,16 +156,11 @@ def batchnorm_mistakes(keras):
 
 
 def test_batchnorm_correct_forms_pass(keras):
-    for name, build in batchnorm_variants(keras).items():
-        verdict = spotify.batchnorm.evaluate(build())
-        assert verdict.passed, f"{name}: {verdict.message}"
+    assert_all_pass(spotify.batchnorm, batchnorm_variants(keras))
 
 
 def test_batchnorm_mistakes_are_named(keras):
-    for name, (build, words) in batchnorm_mistakes(keras).items():
-        verdict = spotify.batchnorm.evaluate(build())
-        assert verdict.status == "incorrect", name
-        assert words in verdict.message, f"{name}: {verdict.message!r}"
+    assert_mistakes_named(spotify.batchnorm, batchnorm_mistakes(keras))
 
 
 def test_batchnorm_starter_is_not_attempted(keras):
