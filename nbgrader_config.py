@@ -26,6 +26,7 @@ from nbgrader.preprocessors import (
     SaveAutoGrades,
 )
 
+from utils.grading.review import FlagForReview
 from utils.sandbox import SandboxedExecute
 from utils.sandbox.overwrite import OverwriteCells
 
@@ -72,6 +73,7 @@ c.Autograde.autograde_preprocessors = [
     ClearMetadataPreprocessor,
     LimitOutput,
     SaveAutoGrades,
+    FlagForReview,
     AssignLatePenalties,
     CheckCellMetadata,
 ]

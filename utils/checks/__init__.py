@@ -6,9 +6,11 @@ In a notebook::
     checks.dropout.check()      # correct / incorrect (what is wrong) / not attempted
     checks.dropout.hint()       # then hint(2)
 
-Each question is defined once (``red_wine.py``, ``spotify.py``) and used three
-ways: by the student, by the visible test cell, and by the hidden re-check
-(``hidden.py``), which the trusted grader repeats outside the student's kernel.
+Each question is defined once (``red_wine.py``, ``spotify.py``; ``registry.py``
+finds them and ties them to their notebook cells) and used three ways: by the
+student, by the visible test cell, and by the grader, which rebuilds the answer
+where no student code ran and judges it with the same definition
+(``utils.grading``).
 """
 
 from __future__ import annotations
@@ -16,10 +18,6 @@ from __future__ import annotations
 
 def find_question(qid: str):
     """The Question with id ``"<exercise>.<name>"``, e.g. ``"spotify.dropout"``."""
-    from importlib import import_module
+    from utils.checks.registry import find_question as find
 
-    exercise, _, name = qid.partition(".")
-    if exercise not in ("red_wine", "spotify"):
-        raise KeyError(qid)
-    found = {q.qid: q for q in import_module(f"utils.checks.{exercise}").QUESTIONS}
-    return found[qid]
+    return find(qid)

@@ -14,6 +14,7 @@ STYLES = {  # status: (symbol, label, border colour, background)
     "correct": ("✔", "Correct", "#2e7d32", "#e8f5e9"),
     "incorrect": ("✘", "Incorrect", "#c62828", "#ffebee"),
     "not attempted": ("…", "Not attempted", "#8d6e00", "#fff8e1"),
+    "needs review": ("!", "Needs review", "#6d4c41", "#efebe9"),
     "hint": ("?", "Hint", "#1565c0", "#e3f2fd"),
     "solution": ("★", "Solution", "#6a1b9a", "#f3e5f5"),
 }

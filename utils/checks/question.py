@@ -39,10 +39,29 @@ class Question:
     expected: tuple[Layer, ...]
     starter: tuple[Layer, ...]
     hints: tuple[str, ...]
-    answer_cell: str                    # grade_id of the answer cell in solutions/<exercise>
     wording: str = "after"              # "after"/"before": how placements are described
     compile_as: Compiled | None = None  # required compile settings, if the question sets them
     starter_compile: Compiled | None = None
+
+    # ------------------------------------------------------------ identity (registry.py)
+
+    @property
+    def exercise(self) -> str:
+        return self.qid.partition(".")[0]
+
+    @property
+    def name(self) -> str:
+        return self.qid.partition(".")[2]
+
+    @property
+    def answer_cell(self) -> str:
+        """grade_id of the answer cell in solutions/<exercise>."""
+        return f"{self.name}_answer"
+
+    @property
+    def test_cell(self) -> str:
+        """grade_id of the test cell that grades this question."""
+        return f"{self.name}_check"
 
     # ------------------------------------------------------------ judging
 
@@ -116,11 +135,14 @@ class Question:
 
     def solution(self) -> None:
         """For instructors (COURSE_SHOW_SOLUTIONS=1): the answer cell of the source notebook."""
+        if os.environ.get("NBGRADER_EXECUTION"):  # never into a notebook being graded
+            feedback.show(self.title, "hint", "Solutions are not shown while a notebook is graded.")
+            return
         if os.environ.get(SHOW_SOLUTIONS_ENV) != "1":
             feedback.show(self.title, "hint", "Solutions are shown by your instructor. "
                                               "Try `hint()` and `hint(2)` first.")
             return
-        code = reference_answer(self.qid.partition(".")[0], self.answer_cell)
+        code = reference_answer(self.exercise, self.answer_cell)
         if code is None:
             feedback.show(self.title, "hint", "The reference solutions are not on this machine: "
                                               "they live in the instructor's solutions/ folder.")
@@ -131,18 +153,18 @@ class Question:
 def reference_answer(exercise: str, answer_cell: str) -> str | None:
     """The solution region of an answer cell, read from solutions/ (instructors only:
     the released package and notebooks carry no solution code)."""
-    import json
     from pathlib import Path
+
+    import nbformat
 
     path = Path(__file__).resolve().parents[2] / "solutions" / exercise / f"{exercise}.ipynb"
     try:
-        cells = json.loads(path.read_text(encoding="utf-8"))["cells"]
-    except (OSError, ValueError, KeyError):
+        cells = nbformat.read(path, as_version=4).cells
+    except Exception:  # missing or unreadable: the instructor's folder is not here
         return None
     for cell in cells:
         if cell.get("metadata", {}).get("nbgrader", {}).get("grade_id") == answer_cell:
-            source = "".join(cell["source"]) if isinstance(cell["source"], list) else cell["source"]
-            lines = [line for line in source.splitlines() if "### BEGIN SOLUTION" not in line
+            lines = [line for line in cell.source.splitlines() if "### BEGIN SOLUTION" not in line
                      and "### END SOLUTION" not in line]
             return "\n".join(lines)
     return None

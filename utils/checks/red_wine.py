@@ -20,7 +20,6 @@ dropout = Question(
         "Three hidden Dense layers, so three Dropout layers: one directly after each hidden Dense layer, "
         "and none after the output layer. `layers.Dropout(0.3)` drops 30%.",
     ),
-    answer_cell="dropout_answer",
 )
 
 batchnorm = Question(
@@ -40,7 +39,6 @@ batchnorm = Question(
         "Add `layers.BatchNormalization()` directly after each of the three Dropout layers, and set "
         "`optimizer, loss = \"adam\", \"mae\"` before the compile call.",
     ),
-    answer_cell="batchnorm_answer",
 )
 
 input_bn = Question(
@@ -56,7 +54,6 @@ input_bn = Question(
         "network first see its inputs?",
         "Put one `layers.BatchNormalization()` right after `keras.Input(...)`, before the first Dense layer.",
     ),
-    answer_cell="input_bn_answer",
 )
 
 QUESTIONS = (dropout, batchnorm, input_bn)

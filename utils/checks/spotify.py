@@ -18,7 +18,6 @@ dropout = Question(
         "Two Dropout layers at 30%: one directly after the 128-unit layer and one directly after the "
         "64-unit layer. Nothing after the output layer.",
     ),
-    answer_cell="dropout_answer",
 )
 
 batchnorm = Question(
@@ -35,7 +34,6 @@ batchnorm = Question(
         "Three `layers.BatchNormalization()`: right after `keras.Input(...)`, right before the 64-unit "
         "layer and right before the output layer.",
     ),
-    answer_cell="batchnorm_answer",
 )
 
 QUESTIONS = (dropout, batchnorm)

@@ -1,7 +1,11 @@
-"""Build the command line that runs the notebook worker in isolation.
+"""The command prefix that runs one student process (a kernel, or the judge) in isolation.
 
 Uses existing tools only: bubblewrap for namespaces and mounts, prlimit for
-resource limits.
+resource limits. The file system inside is an allowlist, not the machine: the
+system's programs and libraries (/usr), Python and the course environment, the
+course package and its data (read-only), and one scratch folder (writable).
+Nothing else exists there: no home directory, no course folder, no clone of the
+repository, no /etc/shadow, no file private to the grading user.
 """
 
 from __future__ import annotations
@@ -12,7 +16,8 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-from utils.data import REPO_ROOT
+import utils
+from utils.data import data_dir
 
 
 class SandboxUnavailable(RuntimeError):
@@ -27,30 +32,24 @@ class Limits:
     open_files: int = 1024
 
 
-def _hidden_roots(extra: list[Path] = ()) -> list[Path]:
-    """Folders the kernel must not see: the course root (this repository and the
-    nbgrader course being graded, if that is elsewhere) and the user's home."""
-    roots = [REPO_ROOT]
-    home = Path.home()
-    if home.is_dir():
-        roots.append(home)
-    roots += [p for p in extra if p.is_dir()]
-    # Never "/" (that would hide the system), nor a folder twice.
-    return sorted({p for p in roots if p != Path(p.anchor)}, key=lambda p: len(p.parts))
+# System files a Python process reads at start-up; nothing secret. Bound when present.
+ETC_FILES = ("ld.so.cache", "ld.so.conf", "ld.so.conf.d", "localtime", "nsswitch.conf", "mime.types", "fonts")
+# Merged-/usr distributions make these symbolic links into /usr; elsewhere they are folders.
+TOP_LEVEL = ("bin", "sbin", "lib", "lib32", "lib64", "libx32")
 
 
-def _needed_inside(hidden: list[Path]) -> list[Path]:
-    """Paths under hidden folders that the worker needs read-only: the course
-    package and data, and the Python installation (a venv in the course root,
-    or a pyenv Python in the home directory)."""
-    wanted = {REPO_ROOT / "utils", REPO_ROOT / "data", Path(sys.prefix), Path(sys.base_prefix),
-              Path(sys.exec_prefix), Path(os.path.realpath(sys.executable)).parent.parent}
-    return sorted(p for p in wanted
-                  if p.exists() and any(p == h or h in p.parents for h in hidden))
+def visible_paths() -> list[Path]:
+    """What the sandbox shows read-only besides /usr: Python, the environment, the
+    course package and its data. Their parents are created empty inside."""
+    package = Path(utils.__file__).resolve().parent
+    wanted = {Path(sys.prefix), Path(sys.base_prefix), Path(sys.exec_prefix),
+              Path(os.path.realpath(sys.executable)).parent.parent, package, data_dir().resolve()}
+    kept = sorted(p.resolve() for p in wanted if p.exists() and p.resolve() != Path("/"))
+    # A folder inside another one already shown adds nothing.
+    return [p for p in kept if not any(q != p and q in p.parents for q in kept)]
 
 
-def bwrap_command(scratch: Path, workdir: Path, *, allow_network: bool = False,
-                  hide: list[Path] = ()) -> list[str]:
+def bwrap_command(scratch: Path, workdir: Path, *, allow_network: bool = False) -> list[str]:
     bwrap = shutil.which("bwrap")
     if bwrap is None:
         raise SandboxUnavailable(
@@ -58,15 +57,21 @@ def bwrap_command(scratch: Path, workdir: Path, *, allow_network: bool = False,
             "from the gradebook. Install it (Debian/Ubuntu: sudo apt-get install bubblewrap) "
             "or, knowingly, autograde without isolation: --SandboxedExecute.isolation=none"
         )
-    hidden = _hidden_roots(list(hide))
     cmd = [bwrap, "--die-with-parent", "--new-session", "--unshare-all",
-           "--unshare-user", "--uid", "65534", "--gid", "65534"]
+           "--unshare-user", "--uid", "65534", "--gid", "65534", "--cap-drop", "ALL"]
     if allow_network:
         cmd.append("--share-net")
-    cmd += ["--ro-bind", "/", "/", "--dev", "/dev", "--proc", "/proc", "--tmpfs", "/tmp"]
-    for root in hidden:
-        cmd += ["--tmpfs", str(root)]
-    for path in _needed_inside(hidden):
+    cmd += ["--ro-bind", "/usr", "/usr"]
+    for name in TOP_LEVEL:
+        top = Path("/") / name
+        if top.is_symlink():
+            cmd += ["--symlink", os.readlink(top), str(top)]
+        elif top.is_dir():
+            cmd += ["--ro-bind", str(top), str(top)]
+    for name in ETC_FILES:
+        cmd += ["--ro-bind-try", f"/etc/{name}", f"/etc/{name}"]
+    cmd += ["--dev", "/dev", "--proc", "/proc", "--tmpfs", "/tmp"]
+    for path in visible_paths():
         cmd += ["--ro-bind", str(path), str(path)]
     cmd += ["--bind", str(scratch), str(scratch), "--chdir", str(workdir)]
     home = scratch / "home"
@@ -74,7 +79,11 @@ def bwrap_command(scratch: Path, workdir: Path, *, allow_network: bool = False,
                         "IPYTHONDIR": home / "ipython", "MPLCONFIGDIR": home / "mpl",
                         "KERAS_HOME": home / "keras", "TMPDIR": scratch / "tmp"}.items():
         cmd += ["--setenv", name, str(value)]
-    return cmd
+    # jupyter_client tells a kernel its parent's PID, which means nothing in the
+    # sandbox's own PID namespace (the kernel would think its parent died).
+    # --die-with-parent does that job here.
+    cmd += ["--unsetenv", "JPY_PARENT_PID"]
+    return [*cmd, "--"]
 
 
 def prlimit_command(limits: Limits) -> list[str]:

@@ -1,124 +1,131 @@
-"""``SandboxedExecute``: nbgrader's Execute step, run in a sandbox.
+"""``SandboxedExecute``: nbgrader's Execute step, with the student's code in a sandbox
+and the scores decided where no student code ran.
 
 nbgrader_config.py puts this class where nbgrader's ``Execute`` normally sits in
 ``Autograde.autograde_preprocessors``, so the plain ``nbgrader autograde``
-command is the protected one.
+command is the protected one. For each notebook it
+
+1. drops what the student handed in as symbolic links (nbgrader has already
+   copied the files they point to into the folder it grades in);
+2. resets the metadata of test cells to nbgrader's own (a ``skip-execution`` tag
+   or similar from the submission has no effect);
+3. starts the judge (``utils.grading``) on the vetted answer cells, in a sandbox
+   of its own, and meanwhile runs the notebook in a sandboxed kernel
+   (``runner``, ``kernel``), within one wall-clock budget set from the source
+   notebook;
+4. scores each course question from the judge's verdict alone: the test cell's
+   outputs become that verdict; an answer that cannot be judged safely scores 0
+   and is flagged for manual review (``utils.grading.review``). Other test cells
+   keep what the kernel produced, minus any partial-credit value; a test cell
+   that never ran scores 0.
 """
 
 from __future__ import annotations
 
-import io
-import math
 import os
 import re
 import shutil
-import subprocess
-import sys
 import tempfile
 from pathlib import Path
 
-import nbformat
 from nbformat.notebooknode import NotebookNode
+from nbgrader.api import Gradebook, MissingEntry
 from nbgrader.coursedir import CourseDirectory
 from nbgrader.preprocessors import Execute
 from traitlets import Bool, Enum, Integer
 
-from utils.checks.hidden import GRADING_DIR_ENV, recheck
+from utils.checks import feedback, registry
+from utils.grading.judgement import Judgement, Review
+from utils.grading.review import REVIEW_KEY
+from utils.sandbox import runner
 from utils.sandbox.command import Limits, bwrap_command, prlimit_command
+from utils.sandbox.kernel import kernel_manager_class
 
-MAX_RESULT_BYTES = 64 * 1024 * 1024  # an executed notebook larger than this is rejected
-# A hidden test names its question: regrade("spotify.dropout").
-REGRADE_CALL = re.compile(r"""regrade\(\s*["']([\w.]+)["']\s*\)""")
-# The only variables of the instructor's environment the kernel gets: what a
-# notebook needs to run. Tokens, keys and passwords stay out (student code could
-# print them into its notebook, which goes back to the student as feedback).
-KERNEL_ENV = re.compile(r"PATH|LD_LIBRARY_PATH|HOME|LANG|LANGUAGE|LC_\w+|TZ|TERM|PYTHONPATH|PYTHONHASHSEED"
-                        r"|COURSE_\w+|NBGRADER_\w+|TF_\w+|KERAS_BACKEND|CUDA_VISIBLE_DEVICES"
-                        r"|OMP_NUM_THREADS|MKL_\w+|OPENBLAS_\w+|JUPYTER_PATH|MPLBACKEND")
+# The only variables of the instructor's environment that reach student code: what a
+# notebook needs to run. Tokens, keys and passwords stay out (student code could print
+# them into its notebook, which goes back to the student as feedback).
+KERNEL_ENV = re.compile(r"PATH|LD_LIBRARY_PATH|LANG|LANGUAGE|LC_\w+|TZ|TERM|PYTHONHASHSEED"
+                        r"|COURSE_FAST_MODE|NBGRADER_EXECUTION|TF_\w+|KERAS_BACKEND|CUDA_VISIBLE_DEVICES"
+                        r"|OMP_NUM_THREADS|MKL_\w+|OPENBLAS_\w+|MPLBACKEND")
+JUDGE_MARGIN = 60              # seconds the judge may take beyond the notebook's own run
+STARTUP_MARGIN = 60            # per-submission allowance for kernel starts
 
 
-def _error(name: str, message: str) -> NotebookNode:
-    return NotebookNode(output_type="error", ename=name, evalue=message, traceback=[f"{name}: {message}"])
+def _nbgrader(cell) -> dict:
+    return cell.get("metadata", {}).get("nbgrader", {})
 
 
 class SandboxedExecute(Execute):
     isolation = Enum(["bwrap", "none"], default_value="bwrap", help=(
-        "bwrap: hide the course root and home, no network, read-only system. "
-        "none: only a scratch copy and resource limits (for machines without bubblewrap)."
+        "bwrap: student code sees only the system, Python and the course package; no network. "
+        "none: resource limits only (for machines without bubblewrap)."
     )).tag(config=True)
     allow_network = Bool(False, help="Let student code reach the network.").tag(config=True)
+    submission_timeout = Integer(900, help=(
+        "Wall-clock seconds for one notebook at most. The budget is the cell timeout times "
+        "the number of code cells in the source notebook, capped by this.")).tag(config=True)
     memory_limit_mb = Integer(Limits.memory_mb).tag(config=True)
     cpu_time_limit = Integer(Limits.cpu_seconds, help="CPU seconds for one notebook.").tag(config=True)
     file_size_limit_mb = Integer(Limits.file_size_mb).tag(config=True)
 
     def preprocess(self, nb, resources):
+        info = resources.get("nbgrader", {})
         workdir = Path(resources.get("metadata", {}).get("path") or ".")
-        with tempfile.TemporaryDirectory(prefix="course-grade-") as tmp:
-            scratch = Path(tmp)
-            executed = self._run_in_scratch(nb, workdir, scratch, self._handed_in_links(resources))
-            self._take_outputs(nb, executed)
-            if not isinstance(executed, str):
-                self._recheck_outside_the_kernel(nb, scratch / "grading")
+        links = self._handed_in_links(info)
+        self._drop_link_copies(workdir, links)
+        for cell in nb.cells:
+            if cell.cell_type == "code" and _nbgrader(cell).get("grade"):
+                cell.metadata = NotebookNode(nbgrader=cell.metadata["nbgrader"])
+        source = self._source_notebook(info)
+        questions = registry.questions(info["assignment"]) \
+            if info.get("assignment") in registry.exercises() and source is not None else ()
+        setup = [c.source for c in (source.source_cells if source else [])
+                 if c.cell_type == "code" and c.locked and registry.is_setup_cell(c.name)]
+        code_cells = sum(c.cell_type == "code" for c in source.source_cells) if source else None
+        wall = min(self.submission_timeout, (self.timeout or 600) * (code_cells or 10_000)) + STARTUP_MARGIN
+        judgement = Judgement(questions, setup, nb)
+        with tempfile.TemporaryDirectory(prefix="course-grade-") as kernel_tmp, \
+                tempfile.TemporaryDirectory(prefix="course-judge-") as judge_tmp:
+            kernel_scratch, judge_scratch = self._scratch(Path(kernel_tmp)), self._scratch(Path(judge_tmp))
+            work = kernel_scratch / "work"
+            shutil.copytree(workdir, work, symlinks=True, dirs_exist_ok=True,
+                            ignore=lambda folder, names: {n for n in names if n.endswith(".ipynb") or
+                                                          Path(folder, n).is_symlink()})
+            env = self._env()
+            judgement.start(self._prefix(judge_scratch, judge_scratch / "work"), env, str(judge_scratch / "work"))
+            km = kernel_manager_class(self._prefix(kernel_scratch, work), str(kernel_scratch / "home" / "runtime"))
+            runner.execute(nb, str(work), timeout=self.timeout or 600, wall_seconds=wall,
+                           kernel_manager_class=km, kernel_env=env)
+            outcomes = judgement.finish(timeout=JUDGE_MARGIN + 30)
+        self._score(nb, questions, outcomes, resources)
         return nb, resources
 
-    def _run_in_scratch(self, nb, workdir: Path, scratch: Path, links: set[Path] = frozenset()) -> NotebookNode | str:
-        """Execute a copy of ``nb``; return the executed notebook or why it failed."""
-        work = scratch / "work"
+    # ------------------------------------------------------------ the sandbox
 
-        def left_behind(folder, names):  # notebooks, and what the student handed in as links
-            here = Path(folder).relative_to(workdir)
-            return {n for n in names if n.endswith(".ipynb") or here / n in links}
+    @staticmethod
+    def _scratch(root: Path) -> Path:
+        for sub in ("work", "home", "home/runtime", "tmp"):
+            (root / sub).mkdir(exist_ok=True)
+        return root
 
-        # The student's other submitted files travel along.
-        shutil.copytree(workdir, work, ignore=left_behind, symlinks=True, dirs_exist_ok=True)
-        for sub in ("home", "tmp", "grading"):
-            (scratch / sub).mkdir(exist_ok=True)
-        source = scratch / "in.ipynb"
-        nbformat.write(nb, source)
+    def _prefix(self, scratch: Path, workdir: Path) -> list[str]:
         limits = Limits(self.memory_limit_mb, self.cpu_time_limit, self.file_size_limit_mb)
-        # The executed notebook comes back through this file: opened here, outside
-        # the sandbox, with no name; only the worker holds it (see worker.main).
-        # A file in the scratch folder could be rewritten by the student's code.
-        result = tempfile.TemporaryFile()
-        log = tempfile.TemporaryFile()  # the worker's messages; a file, so their size is capped
-        # -P: the worker never imports from its working folder, which the kernel can write.
-        worker = [sys.executable, "-P", "-m", "utils.sandbox.worker", str(source), str(result.fileno()),
-                  str(self.timeout)]
-        if self.isolation == "bwrap":
-            cmd = [*bwrap_command(scratch, work, allow_network=self.allow_network, hide=self._course_paths()),
-                   *prlimit_command(limits), *worker]
-        else:
+        if self.isolation == "none":
             self.log.warning("Autograding WITHOUT isolation: student code can reach the gradebook.")
-            cmd = [*prlimit_command(limits), *worker]
-        code_cells = sum(c.cell_type == "code" for c in nb.cells)
-        wall = (self.timeout or 600) * max(code_cells, 1) + 120
-        env = {k: v for k, v in os.environ.items() if KERNEL_ENV.fullmatch(k)}
-        env[GRADING_DIR_ENV] = str(scratch / "grading")
-        with result, log:
-            try:
-                done = subprocess.run(cmd, cwd=work, env=env, stdin=subprocess.DEVNULL, stdout=log, stderr=log,
-                                      pass_fds=(result.fileno(),), timeout=wall)
-            except subprocess.TimeoutExpired:
-                return f"the notebook took longer than {math.ceil(wall)} s in total"
-            size = os.fstat(result.fileno()).st_size
-            if done.returncode != 0 or size == 0:
-                log.seek(max(0, os.fstat(log.fileno()).st_size - 2000))
-                self.log.error("Sandboxed execution failed (exit %s): %s", done.returncode,
-                               log.read().decode("utf-8", "replace"))
-                return f"the grading sandbox stopped (exit code {done.returncode})"
-            if size > MAX_RESULT_BYTES:
-                return "the executed notebook is too large (too much output)"
-            result.seek(0)
-            try:
-                return nbformat.read(io.TextIOWrapper(result, encoding="utf-8"), as_version=4)
-            except Exception as err:  # written by the worker, next to code the student controlled
-                return f"the executed notebook could not be read ({type(err).__name__})"
+            return prlimit_command(limits)
+        return [*bwrap_command(scratch, workdir, allow_network=self.allow_network), *prlimit_command(limits)]
 
-    def _handed_in_links(self, resources) -> set[Path]:
-        """Files the student handed in as symbolic links (relative paths). nbgrader
-        copies what they point to (the gradebook, a solution, ...) into the folder
-        it grades in; those copies must not reach the kernel."""
-        info = resources.get("nbgrader", {})
+    @staticmethod
+    def _env() -> dict[str, str]:
+        env = {k: v for k, v in os.environ.items() if KERNEL_ENV.fullmatch(k)}
+        env.setdefault("NBGRADER_EXECUTION", "autograde")
+        env["MPLBACKEND"] = "Agg"
+        return env
+
+    # ------------------------------------------------------------ what the student handed in
+
+    def _handed_in_links(self, info: dict) -> set[Path]:
+        """Files and folders the student handed in as symbolic links (relative paths)."""
         if not info.get("student") or not info.get("assignment"):
             return set()
         coursedir = CourseDirectory(config=self.config)
@@ -128,63 +135,68 @@ class SandboxedExecute(Execute):
             links |= {(Path(parent) / n).relative_to(folder) for n in dirs + files if (Path(parent) / n).is_symlink()}
         return links
 
-    def _course_paths(self) -> list[Path]:
-        """The course being graded and its gradebook's folder, wherever they are
-        (the course need not be this repository): hidden from the kernel too."""
-        coursedir = CourseDirectory(config=self.config)
-        paths = [Path(coursedir.root).resolve()]
-        if coursedir.db_url.startswith("sqlite:///"):
-            paths.append(Path(coursedir.db_url[len("sqlite:///"):]).resolve().parent)
-        return paths
+    def _drop_link_copies(self, workdir: Path, links: set[Path]) -> None:
+        """nbgrader copied what each link points to (a gradebook, a solution,
+        /proc/self/environ) into the folder it grades in, from where feedback would
+        carry it back to the student. Those copies go, before anything runs."""
+        for relative in links:
+            path = workdir / relative
+            if path.is_dir() and not path.is_symlink():
+                shutil.rmtree(path)
+            elif path.exists() or path.is_symlink():
+                path.unlink()
+            self.log.warning("Dropped %s: it was handed in as a symbolic link", _printable(str(relative)))
 
-    def _take_outputs(self, nb, executed: NotebookNode | str) -> None:
-        """Copy outputs back cell by cell; the parent's cells (sources, metadata,
-        points) are never replaced by what came out of the sandbox."""
-        if not isinstance(executed, str) and not self._same_cells(nb, executed):
-            executed = "the executed notebook does not match the submission"
-        if isinstance(executed, str):
-            self.log.error("Grading failed: %s", executed)
-            for cell in nb.cells:
-                if cell.cell_type == "code":
-                    cell.outputs = [_error("GradingError", executed)]
-            return
-        for cell, ran in zip(nb.cells, executed.cells):
-            if cell.cell_type == "code":
-                cell.outputs = [o for o in ran.get("outputs", []) if self._allowed(cell, o)]
-                cell.execution_count = ran.get("execution_count")
+    def _source_notebook(self, info: dict):
+        if not info.get("db_url") or not info.get("assignment") or not info.get("notebook"):
+            return None
+        try:
+            with Gradebook(info["db_url"]) as gb:
+                source = gb.find_notebook(info["notebook"], info["assignment"])
+                cells = [NotebookNode(name=c.name, source=c.source, cell_type=c.cell_type, locked=c.locked)
+                         for c in source.source_cells]
+            return NotebookNode(source_cells=cells)
+        except MissingEntry:
+            return None
 
-    def _recheck_outside_the_kernel(self, nb, grading_dir: Path) -> None:
-        """Judge each hidden test's exported model here, in the trusted process.
+    # ------------------------------------------------------------ scores
 
-        The kernel's own verdict could be forged by the student's code; this one
-        reads only data (the exported config). A failed re-check adds an error to
-        a test cell that passed in the kernel, so nbgrader scores it 0.
-        """
+    def _score(self, nb, questions, outcomes: dict, resources) -> None:
+        by_test_cell = {q.test_cell: q for q in questions}
+        review = resources.setdefault(REVIEW_KEY, {})
         for cell in nb.cells:
-            if cell.cell_type != "code" or not cell.get("metadata", {}).get("nbgrader", {}).get("grade"):
+            meta = _nbgrader(cell)
+            if cell.cell_type != "code" or not meta.get("grade"):
                 continue
-            if any(o.get("output_type") == "error" for o in cell.get("outputs", [])):
-                continue  # already scores 0; one message is enough
-            for qid in REGRADE_CALL.findall(cell.source):
-                try:
-                    verdict = recheck(qid, grading_dir)
-                except KeyError:
-                    continue  # not a course question: nothing to re-check
-                if not verdict.passed:
-                    self.log.info("Independent re-check of %s failed: %s", qid, verdict.message)
-                    cell.outputs = [*cell.get("outputs", []),
-                                    _error("IndependentRecheck", f"{qid}: {verdict.message}")]
-                    break
+            # A test cell's value would count as partial credit: the course's never return one.
+            cell.outputs = [o for o in cell.get("outputs", []) if o.get("output_type") != "execute_result"]
+            if cell.get("execution_count") is None:
+                cell.outputs = [runner.error_output("NotExecuted", "This test cell did not run, so it scores 0.")]
+                continue
+            q = by_test_cell.get(meta.get("grade_id"))
+            if q is None:
+                continue
+            outcome = outcomes.get(q.qid, Review("The grader found no judgement for this question."))
+            if isinstance(outcome, Review):
+                review[meta["grade_id"]] = outcome.reason
+                cell.outputs = _shown(q.title, "needs review", outcome.reason, "NeedsReview")
+            else:
+                cell.outputs = _shown(q.title, outcome.status, outcome.message,
+                                      None if outcome.passed else "CheckFailed")
+                self.log.info("%s: %s", q.qid, outcome.status)
 
-    @staticmethod
-    def _same_cells(nb, executed) -> bool:
-        return len(nb.cells) == len(executed.cells) and all(
-            a.get("id") == b.get("id") and a.cell_type == b.cell_type and a.source == b.source
-            for a, b in zip(nb.cells, executed.cells))
 
-    @staticmethod
-    def _allowed(cell, output) -> bool:
-        """A test cell's value counts as partial credit in nbgrader; the course's
-        test cells never return one, so any such value is forged and dropped."""
-        grade = cell.get("metadata", {}).get("nbgrader", {}).get("grade", False)
-        return not (grade and output.get("output_type") == "execute_result")
+def _shown(title: str, status: str, message: str, error: str | None) -> list[NotebookNode]:
+    """The grader's verdict as the test cell's outputs: the check's box, and an error
+    (which makes nbgrader score the cell 0) unless it passed."""
+    shown = [NotebookNode(output_type="display_data", metadata={}, data={
+        "text/html": feedback.box(title, status, message), "text/plain": feedback.plain(title, status, message)})]
+    if error:
+        shown.append(runner.error_output(error, message))
+    return shown
+
+
+def _printable(text: str) -> str:
+    """Student-chosen text (a file name) as it may appear in the instructor's log."""
+    return text.encode("unicode_escape").decode("ascii")[:200]
+

@@ -1,14 +1,16 @@
-"""Executes one notebook inside the sandbox: ``python -m utils.sandbox.worker IN RESULT_FD TIMEOUT``.
+"""Runs a notebook cell by cell in sandboxed kernels, from the grader's process.
 
-It runs nbgrader's own ``Execute`` preprocessor, so timeouts and error
+It is nbgrader's own ``Execute`` preprocessor, so cell timeouts and error
 recording behave exactly as in plain nbgrader, with these additions:
 
+- the kernel runs in the sandbox (``kernel.SandboxedKernelManager``), with only
+  the environment variables it is given;
 - if the kernel dies (``os._exit``, a segfault, the memory or CPU limit) or a
   cell cannot be interrupted at its timeout (it ignores SIGINT), that cell gets
   an error and the remaining cells run in a fresh kernel, after the notebook's
   read-only set-up cells have run there again, so the rest still grades;
-- the executed notebook goes back through a file descriptor the parent opened
-  outside the sandbox, never through a path the kernel could write;
+- the whole notebook has one wall-clock budget (``deadline``); cells it leaves
+  no time for are not run, and say so;
 - no cell can hand back more than ``MAX_CELL_OUTPUT`` characters, and the
   kernel's own stdout/stderr go nowhere (ipykernel still captures them as outputs).
 """
@@ -16,31 +18,30 @@ recording behave exactly as in plain nbgrader, with these additions:
 from __future__ import annotations
 
 import copy
-import ctypes
-import os
 import subprocess
-import sys
+import time
 
 import nbformat
 from nbclient.exceptions import CellTimeoutError, DeadKernelError
 from nbformat.notebooknode import NotebookNode
 from nbgrader.preprocessors import Execute, LimitOutput
 
-KERNEL_DIED = NotebookNode(
-    output_type="error", ename="KernelDied",
-    evalue="The kernel stopped while running this cell (os._exit, a crash, or a resource limit).",
-    traceback=["KernelDied: the kernel stopped while running this cell; "
-               "the cells after it ran in a fresh kernel."],
-)
-UNINTERRUPTIBLE = NotebookNode(
-    output_type="error", ename="CellTimeoutError",
-    evalue="The cell ran past its time limit and did not stop when interrupted.",
-    traceback=["CellTimeoutError: the cell ran past its time limit and ignored the interrupt; "
-               "the cells after it ran in a fresh kernel."],
-)
+
+def error_output(name: str, message: str) -> NotebookNode:
+    return NotebookNode(output_type="error", ename=name, evalue=message, traceback=[f"{name}: {message}"])
+
+
+KERNEL_DIED = error_output("KernelDied", "The kernel stopped while running this cell (os._exit, a crash, "
+                                         "or a resource limit); the cells after it ran in a fresh kernel.")
+UNINTERRUPTIBLE = error_output("CellTimeoutError", "The cell ran past its time limit and did not stop when "
+                                                   "interrupted; the cells after it ran in a fresh kernel.")
 MAX_CELL_OUTPUT = 2_000_000   # characters of output kept per cell; errors are always kept
 MAX_ERROR_TEXT = 20_000       # characters kept of an error's message and of each traceback line
 TRUNCATED = "\n... output truncated by the grader ...\n"
+
+
+class OutOfTime(Exception):
+    """The notebook's wall-clock budget is spent."""
 
 
 def _size(content: dict) -> int:
@@ -48,20 +49,30 @@ def _size(content: dict) -> int:
 
 
 class _TrackingExecute(Execute):
-    """Execute that remembers which cell it is running and bounds what cells output."""
+    """Execute that remembers which cell it runs, bounds what cells output, and
+    gives no cell more time than the notebook has left."""
     current_index = -1
+    deadline = float("inf")
+    kernel_env: dict | None = None
     _output_size, _truncated = 0, False
 
     def preprocess_cell(self, cell, resources, index):
         self.current_index = index
         self._output_size, self._truncated = 0, False
+        if cell.cell_type == "code":
+            left = self.deadline - time.monotonic()
+            if left <= 1:
+                raise OutOfTime
+            self.timeout = int(min(self.cell_timeout, left))
         return super().preprocess_cell(cell, resources, index)
 
     async def async_start_new_kernel(self, **kwargs):
-        # The kernel's raw stdout/stderr would otherwise flow, unbounded, to the
-        # trusted parent; ipykernel still forwards them to the notebook as outputs.
+        # The kernel's raw stdout/stderr go nowhere; ipykernel still forwards what
+        # it prints to the notebook as outputs.
         kwargs.setdefault("stdout", subprocess.DEVNULL)
         kwargs.setdefault("stderr", subprocess.DEVNULL)
+        if self.kernel_env is not None:
+            kwargs["env"] = dict(self.kernel_env)
         return await super().async_start_new_kernel(**kwargs)
 
     def output(self, outs, msg, display_id, cell_index):
@@ -79,7 +90,7 @@ class _TrackingExecute(Execute):
         return out
 
 
-def _is_setup(cell) -> bool:
+def is_setup(cell) -> bool:
     """A read-only cell of the instructor's (locked; neither an answer nor a test).
 
     nbgrader restores the source of locked cells before execution. A student who
@@ -88,17 +99,29 @@ def _is_setup(cell) -> bool:
     return cell.cell_type == "code" and meta.get("locked") and not meta.get("grade") and not meta.get("solution")
 
 
-def execute(nb: NotebookNode, workdir: str, timeout: int) -> NotebookNode:
+def execute(nb: NotebookNode, workdir: str, *, timeout: int, wall_seconds: float,
+            kernel_manager_class=None, kernel_env: dict | None = None) -> NotebookNode:
+    """Run ``nb`` in place; see the module docstring."""
+    deadline = time.monotonic() + wall_seconds
     start, replay = 0, True
     while start < len(nb.cells):
         # After a death, the fresh kernel first re-runs the set-up (imports, data),
         # its outputs discarded, so later answers and checks find what they need.
-        setup = [copy.deepcopy(c) for c in nb.cells[:start] if _is_setup(c)] if replay else []
+        setup = [copy.deepcopy(c) for c in nb.cells[:start] if is_setup(c)] if replay else []
         part = nbformat.v4.new_notebook(metadata=nb.metadata)
         part.cells = setup + nb.cells[start:]  # the same cell objects: outputs land in nb
-        runner = _TrackingExecute(timeout=timeout, shutdown_kernel="immediate")
+        extra = {"kernel_manager_class": kernel_manager_class} if kernel_manager_class else {}
+        runner = _TrackingExecute(timeout=timeout, shutdown_kernel="immediate", **extra)
+        runner.cell_timeout, runner.deadline, runner.kernel_env = timeout, deadline, kernel_env
         try:
             runner.preprocess(part, {"metadata": {"path": workdir}})
+            break
+        except OutOfTime:
+            at = max(runner.current_index, 0) - len(setup)
+            for cell in nb.cells[start + max(at, 0):]:
+                if cell.cell_type == "code":
+                    cell.outputs = [*cell.get("outputs", []), error_output(
+                        "OutOfTime", f"Not run: the notebook used up its {wall_seconds:.0f} s for grading.")]
             break
         except (DeadKernelError, CellTimeoutError) as stop:
             at = max(runner.current_index, 0) - len(setup)
@@ -106,32 +129,7 @@ def execute(nb: NotebookNode, workdir: str, timeout: int) -> NotebookNode:
                 replay = False
                 continue
             why = KERNEL_DIED if isinstance(stop, DeadKernelError) else UNINTERRUPTIBLE
-            nb.cells[start + at].outputs = [*nb.cells[start + at].get("outputs", []), why]
+            nb.cells[start + at].outputs = [*nb.cells[start + at].get("outputs", []), copy.deepcopy(why)]
             start += at + 1
     nb, _ = LimitOutput().preprocess(nb, {})
     return nb
-
-
-def _not_dumpable() -> None:
-    """Other processes of the sandbox user (the kernel) may then neither open
-    /proc/<worker>/fd nor ptrace this process. The kernel itself, exec'ed, is dumpable."""
-    try:
-        ctypes.CDLL(None, use_errno=True).prctl(4, 0, 0, 0, 0)  # PR_SET_DUMPABLE = 4
-    except (OSError, AttributeError):
-        pass
-
-
-def main(argv: list[str]) -> int:
-    source, result_fd, timeout = argv
-    fd = int(result_fd)
-    os.set_inheritable(fd, False)  # the kernel must not inherit the way back to the parent
-    _not_dumpable()
-    nb = nbformat.read(source, as_version=4)
-    executed = execute(nb, workdir=".", timeout=int(timeout))
-    with os.fdopen(fd, "w", encoding="utf-8") as result:
-        nbformat.write(executed, result)
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main(sys.argv[1:]))
