@@ -17,6 +17,12 @@ from utils.checks.registry import CHECK, ANSWER
 REVIEW_KEY = "course_review"
 
 
+def printable(text: str, limit: int = 300) -> str:
+    """Student-influenced text (a file name, an error message) as it may appear in the
+    instructor's log: control characters and ANSI escapes shown, not obeyed."""
+    return str(text).encode("unicode_escape").decode("ascii")[:limit]
+
+
 class FlagForReview(NbGraderPreprocessor):
 
     def preprocess(self, nb, resources):
@@ -34,6 +40,6 @@ class FlagForReview(NbGraderPreprocessor):
                     comment.auto_comment = f"Flagged for review by the grader: {reason}"
                 except MissingEntry:
                     pass
-                self.log.warning("%s needs manual review: %s", grade_id, reason)
+                self.log.warning("%s needs manual review: %s", grade_id, printable(reason))
             gb.db.commit()
         return nb, resources

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import site
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -42,7 +43,8 @@ def visible_paths() -> list[Path]:
     """What the sandbox shows read-only besides /usr: Python, the environment, the
     course package and its data. Their parents are created empty inside."""
     package = Path(utils.__file__).resolve().parent
-    wanted = {Path(sys.prefix), Path(sys.base_prefix), Path(sys.exec_prefix),
+    user_site = Path(site.getusersitepackages())
+    wanted = {*([user_site] if str(user_site) in sys.path else []), Path(sys.prefix), Path(sys.base_prefix), Path(sys.exec_prefix),
               Path(os.path.realpath(sys.executable)).parent.parent, package, data_dir().resolve()}
     kept = sorted(p.resolve() for p in wanted if p.exists() and p.resolve() != Path("/"))
     # A folder inside another one already shown adds nothing.

@@ -36,7 +36,7 @@ from traitlets import Bool, Enum, Integer
 
 from utils.checks import feedback, registry
 from utils.grading.judgement import Judgement, Review
-from utils.grading.review import REVIEW_KEY
+from utils.grading.review import REVIEW_KEY, printable
 from utils.sandbox import runner
 from utils.sandbox.command import Limits, bwrap_command, prlimit_command
 from utils.sandbox.kernel import kernel_manager_class
@@ -145,7 +145,7 @@ class SandboxedExecute(Execute):
                 shutil.rmtree(path)
             elif path.exists() or path.is_symlink():
                 path.unlink()
-            self.log.warning("Dropped %s: it was handed in as a symbolic link", _printable(str(relative)))
+            self.log.warning("Dropped %s: it was handed in as a symbolic link", printable(relative))
 
     def _source_notebook(self, info: dict):
         if not info.get("db_url") or not info.get("assignment") or not info.get("notebook"):
@@ -194,9 +194,4 @@ def _shown(title: str, status: str, message: str, error: str | None) -> list[Not
     if error:
         shown.append(runner.error_output(error, message))
     return shown
-
-
-def _printable(text: str) -> str:
-    """Student-chosen text (a file name) as it may appear in the instructor's log."""
-    return text.encode("unicode_escape").decode("ascii")[:200]
 
