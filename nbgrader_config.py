@@ -28,6 +28,7 @@ from nbgrader.preprocessors import (
 
 from utils.grading.review import FlagForReview
 from utils.sandbox import SandboxedExecute
+from utils.sanitize import SanitizeNotebook
 from utils.sandbox.overwrite import OverwriteCells
 
 c = get_config()  # noqa: F821 (provided by traitlets when nbgrader loads this file)
@@ -69,6 +70,7 @@ c.Autograde.sanitize_preprocessors = [
 # (this list is nbgrader 0.9.6's default with Execute replaced).
 c.Autograde.autograde_preprocessors = [
     SandboxedExecute,
+    SanitizeNotebook,  # the course's: outputs and markdown made safe to render (below)
     IgnorePattern,
     ClearMetadataPreprocessor,
     LimitOutput,
@@ -77,3 +79,21 @@ c.Autograde.autograde_preprocessors = [
     AssignLatePenalties,
     CheckCellMetadata,
 ]
+
+# --- showing submissions ------------------------------------------------------
+# The formgrader (Manual Grading) and generate_feedback render a submission's markdown
+# and outputs as HTML; unsanitized, a script in a written answer or in an output would
+# run with the instructor's login (issue #13). Both build an nbconvert HTMLExporter from
+# this configuration. SanitizeNotebook (above) already cleaned the autograded notebook;
+# here the renderers clean again: JavaScript and widget outputs are not rendered, HTML
+# outputs and every markdown cell pass through nh3 (nbgrader's templates render markdown
+# without nbconvert's own sanitizing, hence the markdown2html filter), and the notebook
+# is cleaned once more before each page is rendered (also for submissions autograded
+# before this was configured). See utils/sanitize.py. The formgrader reads this when
+# JupyterLab starts: restart it after a change.
+c.HTMLExporter.sanitize_html = True
+c.HTMLExporter.filters = {
+    "clean_html": "utils.sanitize.clean_html",  # nbconvert's shows a pandas table as tag soup
+    "markdown2html": "utils.sanitize.markdown2html",
+}
+c.HTMLExporter.preprocessors = ["utils.sanitize.SanitizeNotebook", "utils.sanitize.EscapeResources"]
