@@ -14,6 +14,8 @@ model structure and set-up, never at trained metrics, so scores do not change.
 Full training on request: ``COURSE_FAST_MODE=0 nbgrader autograde ...``.
 """
 
+import warnings
+
 from nbconvert.preprocessors import ClearMetadataPreprocessor
 from nbgrader.preprocessors import (
     AssignLatePenalties,
@@ -32,6 +34,11 @@ from utils.sanitize import SanitizeNotebook
 from utils.sandbox.overwrite import OverwriteCells
 
 c = get_config()  # noqa: F821 (provided by traitlets when nbgrader loads this file)
+
+# nbgrader 0.9.6 builds each submission's rows with relationships set in the
+# constructor, so SQLAlchemy 2 notes three times per student that it does not
+# cascade an object it adds a line later. Harmless, and it read like an error.
+warnings.filterwarnings("ignore", message=r"Object of type <Submitted\w+> not in session")
 
 # --- where things are -------------------------------------------------------
 c.CourseDirectory.source_directory = "solutions"

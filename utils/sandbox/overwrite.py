@@ -13,12 +13,23 @@ nbgrader 0.9.6 fails when a student
 
 Here a cell with nbgrader metadata but no known ``grade_id`` becomes a plain
 cell (what it is: the student's own), and a missing grade cell goes back after
-the nearest cell that precedes it in the source. Use it in place of nbgrader's
-in ``Autograde.sanitize_preprocessors`` (nbgrader_config.py).
+the nearest cell that precedes it in the source.
+
+It also fixes a false alarm (nbgrader #1961): the gradebook keeps the checksum of
+a test cell *with* its hidden tests, so every untouched test cell with hidden
+tests was reported as "changed". A locked cell exactly as released (hidden
+tests cleared) is now restored silently; any other change still warns.
+
+Use it in place of nbgrader's in ``Autograde.sanitize_preprocessors``
+(nbgrader_config.py).
 """
 
 from __future__ import annotations
 
+import copy
+
+from nbgrader.api import MissingEntry
+from nbgrader.preprocessors import ClearHiddenTests
 from nbgrader.preprocessors import OverwriteCells as _OverwriteCells
 
 
@@ -44,8 +55,25 @@ class OverwriteCells(_OverwriteCells):
         return nb, resources
 
     def preprocess_cell(self, cell, resources, index):
+        self._restore_if_as_released(cell)
         cell, resources = super().preprocess_cell(cell, resources, index)
         meta = cell.metadata.get("nbgrader")
         if meta is not None and "grade_id" not in meta:  # an emptied duplicate, or unknown here
             del cell.metadata["nbgrader"]
         return cell, resources
+
+    def _restore_if_as_released(self, cell) -> None:
+        grade_id = cell.get("metadata", {}).get("nbgrader", {}).get("grade_id")
+        if grade_id is None:
+            return
+        try:
+            source_cell = self.gradebook.find_source_cell(grade_id, self.notebook_id, self.assignment_id)
+        except MissingEntry:
+            return
+        if not source_cell.locked or source_cell.cell_type != cell.cell_type:
+            return
+        released = copy.deepcopy(cell)
+        released.source = source_cell.source
+        released, _ = ClearHiddenTests().preprocess_cell(released, {}, 0)
+        if cell.source == released.source:
+            cell.source = source_cell.source
