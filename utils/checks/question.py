@@ -1,28 +1,43 @@
-"""A graded question is data (what the answer must be, hints, a solution) plus one check.
+"""What every graded question is: an identity, one check, hints, a solution, and
+the three steps grading needs.
 
-The same ``Question`` serves the student (``check()``, ``hint()``), the visible
-test cell (``check()`` raises when the answer is not right, so nbgrader withholds
-the points) and the hidden re-checks (``evaluate_config`` on an exported model,
-in a process the student's code never touched).
+A concrete kind of question (``model_question.ModelQuestion``: "build this
+model") says how to judge an answer in three places:
+
+- ``evaluate(value)`` in the student's kernel: the instant check;
+- ``describe(value)`` in the grader's judge, where only vetted answer code ran:
+  the answer as plain data (JSON);
+- ``verdict_from(description)`` in the grader itself: the verdict that scores.
+
+The same object serves the student (``check()``, ``hint()``), the visible test
+cell (``check()`` raises when the answer is not right, so nbgrader withholds the
+points) and the grader (``utils.grading``).
 """
 
 from __future__ import annotations
 
 import os
 from dataclasses import dataclass
+from enum import StrEnum
 
 from utils.checks import feedback
-from utils.checks.compare import diagnose
-from utils.checks.model_spec import Compiled, Layer, ModelSpec, NotAModel, describe
 
-CORRECT, INCORRECT, NOT_ATTEMPTED = "correct", "incorrect", "not attempted"
 SHOW_SOLUTIONS_ENV = "COURSE_SHOW_SOLUTIONS"
-_MISSING = object()
+MISSING = object()
+
+
+class Status(StrEnum):
+    CORRECT = "correct"
+    INCORRECT = "incorrect"
+    NOT_ATTEMPTED = "not attempted"
+
+
+CORRECT, INCORRECT, NOT_ATTEMPTED = Status.CORRECT, Status.INCORRECT, Status.NOT_ATTEMPTED
 
 
 @dataclass(frozen=True)
 class Verdict:
-    status: str
+    status: Status
     message: str
 
     @property
@@ -35,13 +50,7 @@ class Question:
     qid: str                            # "<exercise>.<question>", e.g. "spotify.dropout"
     title: str
     variable: str                       # the notebook variable that holds the answer
-    n_inputs: int
-    expected: tuple[Layer, ...]
-    starter: tuple[Layer, ...]
     hints: tuple[str, ...]
-    wording: str = "after"              # "after"/"before": how placements are described
-    compile_as: Compiled | None = None  # required compile settings, if the question sets them
-    starter_compile: Compiled | None = None
 
     # ------------------------------------------------------------ identity (registry.py)
 
@@ -63,64 +72,26 @@ class Question:
         """grade_id of the test cell that grades this question."""
         return f"{self.name}_check"
 
-    # ------------------------------------------------------------ judging
+    # ------------------------------------------------------------ judging (one per kind)
 
-    def judge(self, spec: ModelSpec) -> Verdict:
-        if self._is_starter(spec):
-            return Verdict(NOT_ATTEMPTED, f"`{self.variable}` is still the starter model. "
-                                          f"Edit the answer cell, run it, then check again.")
-        problem = diagnose(spec, self.expected, n_inputs=self.n_inputs, wording=self.wording)
-        if problem is None and self.compile_as is not None:
-            problem = self._compile_problem(spec.compiled)
-        if problem:
-            return Verdict(INCORRECT, problem)
-        return Verdict(CORRECT, f"`{self.variable}` is built as the question asks.")
-
-    def _is_starter(self, spec: ModelSpec) -> bool:
-        same_layers = len(spec.layers) == len(self.starter) and all(
-            a.same_as(b) for a, b in zip(spec.layers, self.starter))
-        return same_layers and (self.compile_as is None or spec.compiled in (None, self.starter_compile))
-
-    def _compile_problem(self, compiled: Compiled | None) -> str | None:
-        want = self.compile_as
-        if compiled is None:
-            return f"`{self.variable}` is not compiled yet: keep the .compile(...) call of the starter code."
-        if compiled.optimizer != want.optimizer:
-            return (f"`{self.variable}` is compiled with the {compiled.optimizer} optimizer; "
-                    f"the question asks for a different one.")
-        if compiled.loss != want.loss:
-            return f"The loss is {compiled.loss_words}; the question asks for {want.loss_words}."
-        return None
-
-    def evaluate_config(self, serialized) -> Verdict:
-        """Judge a serialized model (from the kernel or an exported file)."""
-        try:
-            return self.judge(describe(serialized))
-        except NotAModel as err:
-            return Verdict(INCORRECT, f"`{self.variable}` can't be checked: {err}.")
-        except Exception as err:  # a config no Keras would write: never a traceback from utils
-            return Verdict(INCORRECT, f"`{self.variable}` can't be checked ({type(err).__name__}).")
-
-    def evaluate(self, value=_MISSING) -> Verdict:
+    def evaluate(self, value=MISSING) -> Verdict:
         """Judge a live object, or the notebook's variable when no value is given."""
-        from utils.checks import live
+        raise NotImplementedError
 
-        if value is _MISSING:
-            value = _notebook_namespace().get(self.variable, _MISSING)
-        if value is _MISSING:
-            return Verdict(NOT_ATTEMPTED, f"There is no `{self.variable}` yet: run the answer cell first.")
-        if value is None:
-            return Verdict(NOT_ATTEMPTED, f"`{self.variable}` is None: build the model in the answer cell.")
-        try:
-            return self.evaluate_config(live.serialize(value, self.variable))
-        except NotAModel as err:
-            return Verdict(INCORRECT, f"{err}.")
-        except Exception as err:
-            return Verdict(INCORRECT, f"`{self.variable}` can't be checked ({type(err).__name__}).")
+    def describe(self, value) -> dict:
+        """In the judge: the answer as plain data, for ``verdict_from``."""
+        raise NotImplementedError
+
+    def verdict_from(self, description: dict) -> Verdict:
+        """In the grader: the verdict on what ``describe`` reported."""
+        raise NotImplementedError
+
+    def _namespace_value(self, value):
+        return _notebook_namespace().get(self.variable, MISSING) if value is MISSING else value
 
     # ------------------------------------------------------------ what students call
 
-    def check(self, value=_MISSING) -> None:
+    def check(self, value=MISSING) -> None:
         """Show the verdict; raise (so a test cell fails) unless it is correct."""
         verdict = self.evaluate(value)
         feedback.show(self.title, verdict.status, verdict.message)
@@ -185,13 +156,3 @@ def _notebook_namespace() -> dict:
     return vars(__main__)
 
 
-def dense(units: int, activation: str = "linear") -> Layer:
-    return Layer("Dense", units=units, activation=activation)
-
-
-def dropout_layer(rate: float) -> Layer:
-    return Layer("Dropout", rate=rate)
-
-
-def batchnorm_layer() -> Layer:
-    return Layer("BatchNormalization")

@@ -1,12 +1,12 @@
 """The Red Wine exercise's graded questions (solutions/red_wine)."""
 
 from utils.checks.model_spec import Compiled
-from utils.checks.question import Question, batchnorm_layer, dense, dropout_layer
+from utils.checks.model_question import ModelQuestion, batchnorm_layer, dense, dropout_layer
 
 _HIDDEN = (dense(256, "relu"), dense(256, "relu"), dense(256, "relu"))
 _OUT = dense(1)
 
-dropout = Question(
+dropout = ModelQuestion(
     qid="red_wine.dropout",
     title="Question 1, dropout",
     variable="dropout_model",
@@ -22,7 +22,7 @@ dropout = Question(
     ),
 )
 
-batchnorm = Question(
+batchnorm = ModelQuestion(
     qid="red_wine.batchnorm",
     title="Question 2, batch normalization",
     variable="batchnorm_model",
@@ -41,7 +41,7 @@ batchnorm = Question(
     ),
 )
 
-input_bn = Question(
+input_bn = ModelQuestion(
     qid="red_wine.input_bn",
     title="Question 3, batch normalization as the first layer",
     variable="input_bn_model",

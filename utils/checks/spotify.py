@@ -1,11 +1,11 @@
 """The Spotify exercise's graded questions (solutions/spotify)."""
 
-from utils.checks.question import Question, batchnorm_layer, dense, dropout_layer
+from utils.checks.model_question import ModelQuestion, batchnorm_layer, dense, dropout_layer
 
 N_INPUTS = 18  # 12 audio features + 6 one-hot playlist genres
 _PLAIN = (dense(128, "relu"), dense(64, "relu"), dense(1))
 
-dropout = Question(
+dropout = ModelQuestion(
     qid="spotify.dropout",
     title="Question 1, dropout",
     variable="model",
@@ -20,7 +20,7 @@ dropout = Question(
     ),
 )
 
-batchnorm = Question(
+batchnorm = ModelQuestion(
     qid="spotify.batchnorm",
     title="Question 2, batch normalization",
     variable="bn_model",

@@ -51,16 +51,10 @@ def _shown_to_answers(namespace: dict) -> dict:
                                             if not k.startswith("_") and plain(v)}}
 
 
-def _describe(value, variable: str) -> dict:
-    from utils.checks import live
-    from utils.checks.model_spec import NotAModel
+def _describe(qid: str, value) -> dict:
+    from utils.checks.registry import find_question
 
-    if value is None:
-        return {"missing": variable}
-    try:
-        return {"config": live.serialize(value, variable)}
-    except NotAModel as err:
-        return {"not_a_model": str(err)}
+    return {"missing": True} if value is None else find_question(qid).describe(value)
 
 
 def run(job: dict) -> dict:
@@ -85,7 +79,7 @@ def _run(job: dict) -> dict:
         try:
             exec(compile(item["code"], f"<answer {item['qid']}>", "exec"), answers)
             signal.alarm(0)
-            results[item["qid"]] = _describe(answers.get(item["variable"]), item["variable"])
+            results[item["qid"]] = _describe(item["qid"], answers.get(item["variable"]))
         except _TooLong:
             results[item["qid"]] = {"error": f"the answer cell ran longer than {ANSWER_SECONDS} s"}
         except BaseException as err:

@@ -20,7 +20,7 @@ import subprocess
 import sys
 from dataclasses import dataclass
 
-from utils.checks.question import INCORRECT, NOT_ATTEMPTED, Question, Verdict
+from utils.checks.question import NOT_ATTEMPTED, Question, Verdict
 from utils.grading.vet import Refused, vet
 
 MAX_REPORT_BYTES = 16 * 1024 * 1024
@@ -112,13 +112,13 @@ class Judgement:
 
     @staticmethod
     def _decide(q: Question, result) -> Verdict | Review:
-        if not isinstance(result, dict) or len(result) != 1:
+        if not isinstance(result, dict):
             return Review("The grader's rebuild of this answer reported nothing usable.")
-        (kind, value), = result.items()
-        if kind == "config":
-            return q.evaluate_config(value)
-        if kind == "missing":
+        if "error" in result:
+            return Review(f"Run alone after the set-up cells, the answer cell failed: {str(result['error'])[:300]}.")
+        if "missing" in result:
             return Verdict(NOT_ATTEMPTED, f"The answer cell does not define `{q.variable}`.")
-        if kind == "not_a_model":
-            return Verdict(INCORRECT, f"{str(value)[:300]}.")
-        return Review(f"Run alone after the set-up cells, the answer cell failed: {str(value)[:300]}.")
+        try:
+            return q.verdict_from(result)
+        except Exception as err:  # a description no judge would write
+            return Review(f"The grader could not read the rebuilt answer ({type(err).__name__}).")
