@@ -44,7 +44,7 @@ from utils.sandbox.kernel import kernel_manager_class
 # The only variables of the instructor's environment that reach student code: what a
 # notebook needs to run. Tokens, keys and passwords stay out (student code could print
 # them into its notebook, which goes back to the student as feedback).
-KERNEL_ENV = re.compile(r"PATH|LD_LIBRARY_PATH|LANG|LANGUAGE|LC_\w+|TZ|TERM|PYTHONHASHSEED"
+KERNEL_ENV = re.compile(r"PATH|PYTHONPATH|LD_LIBRARY_PATH|LANG|LANGUAGE|LC_\w+|TZ|TERM|PYTHONHASHSEED"
                         r"|COURSE_FAST_MODE|NBGRADER_EXECUTION|TF_\w+|KERAS_BACKEND|CUDA_VISIBLE_DEVICES"
                         r"|OMP_NUM_THREADS|MKL_\w+|OPENBLAS_\w+|MPLBACKEND")
 JUDGE_MARGIN = 60              # seconds the judge may take beyond the notebook's own run
