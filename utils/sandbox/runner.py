@@ -23,6 +23,7 @@ import time
 
 import nbformat
 from nbclient.exceptions import CellTimeoutError, DeadKernelError
+from nbclient.util import run_sync
 from nbformat.notebooknode import NotebookNode
 from nbgrader.preprocessors import Execute, LimitOutput
 
@@ -74,6 +75,12 @@ class _TrackingExecute(Execute):
         if self.kernel_env is not None:
             kwargs["env"] = dict(self.kernel_env)
         return await super().async_start_new_kernel(**kwargs)
+
+    # nbclient binds its synchronous wrapper to its own coroutine when the class is
+    # defined (start_new_kernel = run_sync(async_start_new_kernel)), so without this
+    # line the override above is never called: the kernel would inherit the whole
+    # environment of the grader and write to its terminal.
+    start_new_kernel = run_sync(async_start_new_kernel)
 
     def output(self, outs, msg, display_id, cell_index):
         if msg["msg_type"] != "error":  # an error decides a grade: never dropped
