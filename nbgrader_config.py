@@ -16,18 +16,20 @@ Full training on request: ``COURSE_FAST_MODE=0 nbgrader autograde ...``.
 
 import warnings
 
-from nbconvert.preprocessors import ClearMetadataPreprocessor
+from nbconvert.preprocessors import ClearMetadataPreprocessor, CSSHTMLHeaderPreprocessor
 from nbgrader.preprocessors import (
     AssignLatePenalties,
     CheckCellMetadata,
     ClearOutput,
     DeduplicateIds,
+    GetGrades,
     IgnorePattern,
     LimitOutput,
     OverwriteKernelspec,
     SaveAutoGrades,
 )
 
+from utils.grading.feedback import ClearHiddenTestsInFeedback
 from utils.grading.review import FlagForReview
 from utils.sandbox import SandboxedExecute
 from utils.sanitize import SanitizeNotebook
@@ -104,3 +106,8 @@ c.HTMLExporter.filters = {
     "markdown2html": "utils.sanitize.markdown2html",
 }
 c.HTMLExporter.preprocessors = ["utils.sanitize.SanitizeNotebook", "utils.sanitize.EscapeResources"]
+
+# Feedback goes to the student: the hidden tests, which nbgrader restores into the
+# graded notebook and shows in feedback by design (its issue #917), are cleared there.
+# The test cells show the grader's verdict instead.
+c.GenerateFeedback.preprocessors = [GetGrades, CSSHTMLHeaderPreprocessor, ClearHiddenTestsInFeedback]

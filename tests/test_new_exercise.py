@@ -3,8 +3,9 @@
 In a temporary copy of the course, a throw-away third exercise is added as
 exactly two files: one tiny source notebook (solutions/tiny/tiny.ipynb) and one
 question module (utils/checks/tiny.py). Nothing else is edited. It then goes
-through the instructor's route: generate, autograde (a correct and a wrong
-student) and feedback, graded by the course's sandbox and judge.
+through the instructor's route: generate, autograde (a correct, a wrong and an
+untouched student) and feedback, graded by the course's sandbox and judge, with
+no false alarm in the log and no hidden-test code in the feedback.
 """
 
 from __future__ import annotations
@@ -56,7 +57,8 @@ def tiny_notebook() -> nbformat.NotebookNode:
         _cell("code", "import keras\nfrom keras import layers\nfrom utils.checks import tiny as checks",
               "setup", locked=True),
         _cell("code", ANSWER, "dropout_answer", solution=True),
-        _cell("code", "checks.dropout.check()", "dropout_check", grade=True, locked=True, points=1),
+        _cell("code", 'checks.dropout.check()\n### BEGIN HIDDEN TESTS\nfrom utils.checks.hidden import regrade\n'
+                      'regrade("tiny.dropout")\n### END HIDDEN TESTS', "dropout_check", grade=True, locked=True, points=1),
     ])
     nb.metadata.kernelspec = {"name": "python3", "display_name": "Python 3", "language": "python"}
     return nb
@@ -82,14 +84,19 @@ def test_a_third_exercise_needs_only_its_own_two_files(tmp_path):
     right = h.answer(release, {"dropout_answer": h._SOLUTION_MARKERS.sub("", ANSWER)})
     h.submit(course, "right", "tiny", right)
     h.submit(course, "wrong", "tiny", wrong)
-    h.nbgrader(course, "autograde", "tiny", "--force", env=env)
+    h.submit(course, "untouched", "tiny", release)
+    graded = h.nbgrader(course, "autograde", "tiny", "--force", env=env)
     h.nbgrader(course, "generate_feedback", "tiny", "--force", env=env)
+    # Honest submissions raise no alarm: no "checksum changed" (nbgrader #1961), no SAWarning.
+    assert "WARNING" not in graded.stdout + graded.stderr and "Warning" not in graded.stdout + graded.stderr
 
     scores = h.scores(course, "tiny")
     assert scores["right"]["cells"]["dropout_check"] == (1.0, False)
     assert scores["wrong"]["cells"]["dropout_check"] == (0.0, False)
+    assert scores["untouched"]["cells"]["dropout_check"] == (0.0, False)
     feedback = (course / "feedback" / "wrong" / "tiny" / "tiny.html").read_text()
-    assert "rate 0.2" in feedback
+    assert "rate 0.2" in feedback  # the grader's verdict...
+    assert "regrade" not in feedback and "HIDDEN" not in feedback  # ...not the hidden test's code
     generated = ("exercises/", "submitted/", "autograded/", "feedback/", "gradebook.db")
     new = {str(p.relative_to(course)) for p in course.rglob("*")
            if p.is_file() and "__pycache__" not in p.parts and not (h.REPO / p.relative_to(course)).exists()}
