@@ -10,7 +10,6 @@ import pytest
 
 from checks_models import sequential
 from utils.checks import feedback, question, spotify
-from utils.checks.hidden import regrade
 from utils.checks.model_spec import describe
 
 N = spotify.N_INPUTS
@@ -151,14 +150,16 @@ def test_a_multi_branch_model_is_explained(keras):
 def test_nested_sequential_is_read_in_place(keras):
     L = keras.layers
     block = keras.Sequential([L.Dense(128, activation="relu"), L.Dropout(0.3)])
-    model = keras.Sequential([keras.Input(shape=(N,)), block, L.Dense(64, activation="relu"), L.Dropout(0.3), L.Dense(1)])
+    model = keras.Sequential([keras.Input(shape=(N,)), block,
+                              L.Dense(64, activation="relu"), L.Dropout(0.3), L.Dense(1)])
     assert spotify.dropout.evaluate(model).passed
 
 
 def test_garbage_configs_never_raise():
     for config in (None, [], {}, {"class_name": "Sequential", "module": "keras"},
                    {"class_name": "Sequential", "module": "keras", "config": {"layers": [{"class_name": 3}]}},
-                   {"class_name": "Functional", "module": "keras", "config": {"layers": [], "output_layers": ["x", 0, 0]}}):
+                   {"class_name": "Functional", "module": "keras",
+                    "config": {"layers": [], "output_layers": ["x", 0, 0]}}):
         assert spotify.dropout.evaluate_config(config).status == "incorrect"
 
 

@@ -58,7 +58,8 @@ def tiny_notebook() -> nbformat.NotebookNode:
               "setup", locked=True),
         _cell("code", ANSWER, "dropout_answer", solution=True),
         _cell("code", 'checks.dropout.check()\n### BEGIN HIDDEN TESTS\nfrom utils.checks.hidden import regrade\n'
-                      'regrade("tiny.dropout")\n### END HIDDEN TESTS', "dropout_check", grade=True, locked=True, points=1),
+                      'regrade("tiny.dropout")\n### END HIDDEN TESTS',
+              "dropout_check", grade=True, locked=True, points=1),
     ])
     nb.metadata.kernelspec = {"name": "python3", "display_name": "Python 3", "language": "python"}
     return nb

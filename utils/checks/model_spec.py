@@ -86,7 +86,8 @@ def _name_of(value) -> str:
         if value.get("class_name") == "function" and isinstance(value.get("config"), str):
             return value["config"]
         inner = value.get("config")
-        if isinstance(inner, dict) and isinstance(inner.get("name"), str) and value.get("class_name") in (None, "Activation"):
+        named = isinstance(inner, dict) and isinstance(inner.get("name"), str)
+        if named and value.get("class_name") in (None, "Activation"):
             return inner["name"]
         return str(value.get("class_name", "unknown"))
     return "unknown" if value is None else str(value)
@@ -151,7 +152,8 @@ def _functional_chain(config: dict) -> list[dict]:
         sources = [_history_name(a) for a in nodes[0].get("args", [])]
         sources = [s for s in sources if s is not None]
         if len(sources) != 1 or sources[0] not in entries:
-            raise NotAModel(f"its layer {name!r} has {len(sources)} inputs; the question expects a single chain of layers")
+            raise NotAModel(f"its layer {name!r} has {len(sources)} inputs; "
+                            "the question expects a single chain of layers")
         name = sources[0]
         if len(chain) > 10_000:
             raise NotAModel("its layers form a loop")

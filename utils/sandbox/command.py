@@ -44,8 +44,9 @@ def visible_paths() -> list[Path]:
     course package and its data. Their parents are created empty inside."""
     package = Path(utils.__file__).resolve().parent
     user_site = Path(site.getusersitepackages())
-    wanted = {*([user_site] if str(user_site) in sys.path else []), Path(sys.prefix), Path(sys.base_prefix), Path(sys.exec_prefix),
-              Path(os.path.realpath(sys.executable)).parent.parent, package, data_dir().resolve()}
+    wanted = {Path(sys.prefix), Path(sys.base_prefix), Path(sys.exec_prefix),
+              Path(os.path.realpath(sys.executable)).parent.parent, package, data_dir().resolve(),
+              *([user_site] if str(user_site) in sys.path else [])}
     kept = sorted(p.resolve() for p in wanted if p.exists() and p.resolve() != Path("/"))
     # A folder inside another one already shown adds nothing.
     return [p for p in kept if not any(q != p and q in p.parents for q in kept)]
