@@ -18,13 +18,13 @@ import base64
 import html
 import re
 from collections import Counter
-from html.parser import HTMLParser
 from pathlib import Path
 
 import nbformat
 import pytest
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_output, new_raw_cell
 
+from _html_probe import active_parts, scripts_of
 from utils import sanitize
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -70,77 +70,6 @@ OUTPUT_PAYLOADS = {  # mimetype -> data (each as the only output data of a displ
     "latex_href": {"text/latex": f"$\\href{{javascript:alert('{MARK}')}}{{x}}$"},
     "png_breakout": {"image/png": f"\"><script>document.title='{MARK}'</script>"},
 }
-
-# --- what counts as active ---------------------------------------------------------
-
-DANGEROUS_TAGS = {"script", "iframe", "object", "embed", "base", "form", "frame", "frameset", "applet", "style",
-                  "link", "svg", "math", "input", "button", "textarea", "select"}
-URL_ATTRS = {"href", "src", "action", "formaction", "data", "xlink:href", "background", "poster", "srcdoc"}
-SCRIPT_SCHEME = re.compile(r"^\s*(javascript|vbscript|livescript)\s*:", re.I)
-
-
-class _Collect(HTMLParser):
-    def __init__(self):
-        super().__init__(convert_charrefs=True)
-        self.found: list[str] = []
-        self.scripts: list[str] = []
-        self._in_script = False
-
-    def handle_starttag(self, tag, attrs):
-        tag = tag.lower()
-        if tag == "script":
-            self._in_script = True
-        if tag in DANGEROUS_TAGS:
-            self.found.append(f"<{tag}>")
-        if tag == "meta" and any(k == "http-equiv" for k, _ in attrs):
-            self.found.append("<meta http-equiv>")
-        for key, value in attrs:
-            key = key.lower()
-            if key.startswith("on"):
-                self.found.append(f"{tag}[{key}]")
-            if key in URL_ATTRS and value and SCRIPT_SCHEME.match(re.sub(r"[\t\n\r]", "", value)):
-                self.found.append(f"{tag}[{key}=javascript:]")
-            if key in URL_ATTRS and value and value.strip().lower().startswith("data:text/html"):
-                self.found.append(f"{tag}[{key}=data:text/html]")
-
-    handle_startendtag = handle_starttag
-
-    def handle_endtag(self, tag):
-        if tag.lower() == "script":
-            self._in_script = False
-
-    def handle_data(self, data):
-        if self._in_script:
-            self.scripts.append(data)
-
-
-_RAW_TAG = re.compile(r"<([a-zA-Z][^\s/>]*)((?:[^>\"']|\"[^\"]*\"|'[^']*')*)>")
-_RAW_ATTR = re.compile(r"""([^\s"'>/=]+)\s*(?:=\s*("[^"]*"|'[^']*'|[^\s>]+))?""")
-
-
-def active_parts(markup: str) -> list[str]:
-    """Every tag, attribute or URL in ``markup`` that a browser could treat as active.
-
-    Two readings, both kept: Python's HTML parser, and every literal tag wherever it stands
-    (a browser ends ``<!-->`` as an empty comment, which Python's parser does not)."""
-    parser = _Collect()
-    parser.feed(markup)
-    parser.close()
-    found = list(parser.found)
-    for tag, rest in _RAW_TAG.findall(markup):
-        attrs = [(k, html.unescape(v.strip("\"'"))) for k, v in _RAW_ATTR.findall(rest)]
-        probe = _Collect()
-        probe.handle_starttag(tag, attrs)
-        found += [p for p in probe.found if p not in found]
-    return found
-
-
-def scripts_of(markup: str) -> list[str]:
-    parser = _Collect()
-    parser.feed(markup)
-    parser.close()
-    return parser.scripts
-
 
 def render_markdown(source: str) -> str:
     """The markdown as nbconvert renders it with its defaults (no sanitizing at all)."""
@@ -311,13 +240,12 @@ def test_the_notebook_keeps_plots_tables_check_boxes_errors_and_streams():
         _display({"text/html": box, "text/plain": "✘ Incorrect"}),
         new_output("error", ename="CheckFailed", evalue="<b>x</b>", traceback=["CheckFailed: <b>x</b>"]),
     ]
-    before = nbformat.writes(nbformat.from_dict({"cells": [], "metadata": {}, "nbformat": 4, "nbformat_minor": 5}))
-    assert before
     nb = _sanitized(_notebook("**My** answer", outputs))
     kept = nb.cells[1].outputs
     assert kept[0].text == "epoch 1 <b>\n" and kept[1].text == "warning <script>\n"
     assert kept[2].data["image/png"] == png and kept[2].data["text/plain"] == "<Figure size 100x100>"
-    assert "<table>" in kept[3].data["text/html"] and "<th>val_loss</th>" in kept[3].data["text/html"]
+    assert '<table border="1" class="dataframe">' in kept[3].data["text/html"]
+    assert "<th>val_loss</th>" in kept[3].data["text/html"]
     assert kept[3].data["text/plain"] == "   epoch" and kept[3].output_type == "execute_result"
     assert 'class="course-check course-check-incorrect"' in kept[4].data["text/html"]
     assert "border-left:6px solid" in kept[4].data["text/html"]
@@ -345,6 +273,13 @@ def test_attachments_keep_only_raster_images():
                                "c.html": {"text/html": "<script>alert(1)</script>"}}
     nb = _sanitized(nb)
     assert set(nb.cells[0].attachments) == {"a.png"}
+    assert nb.cells[0].source == "![plot](attachment:a.png) ![x](attachment:b.svg)"
+
+
+def test_markdown_that_cannot_be_rendered_is_rewritten_strictly():
+    """A reference to a missing attachment makes nbconvert fail: no verdict, so strict."""
+    source = "<b>x</b> ![y](attachment:missing.png) <img src=x onerror=alert(1)>"
+    assert sanitize.sanitize_markdown(source) == "<b>x</b> ![y](attachment:missing.png) &lt;img src=x onerror=alert(1)>"
 
 
 # --- the renderers: nbgrader's formgrader and generate_feedback, configured by the course ---
@@ -397,4 +332,4 @@ def test_the_course_config_makes_nbgraders_html_safe(template):
     assert set(scripts_of(safe)) <= set(scripts_of(template_only))
     assert MARK not in "".join(scripts_of(safe)) and "alert(" not in "".join(scripts_of(safe))
     assert "My written answer." in safe
-    assert "data:image/png;base64," in safe and "<th>val_loss</th>" in safe
+    assert "data:image/png;base64," in safe and "<th>val_loss</th>" in safe and 'class="dataframe"' in safe

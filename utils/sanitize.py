@@ -93,7 +93,8 @@ def _keep_attribute(tag: str, attribute: str, value: str) -> str | None:
 
 _CLEAN = dict(
     tags=set(nh3.ALLOWED_TAGS),  # no script, style, iframe, object, embed, form, input, base, meta, link, svg
-    attributes={**{t: set(a) for t, a in nh3.ALLOWED_ATTRIBUTES.items()}, "*": {"title", "style"}},
+    attributes={**{t: set(a) for t, a in nh3.ALLOWED_ATTRIBUTES.items()}, "*": {"title", "style"},
+                "table": nh3.ALLOWED_ATTRIBUTES.get("table", set()) | {"border"}},
     url_schemes={"http", "https", "mailto", "data"},
     attribute_filter=_keep_attribute,
     filter_style_properties=_STYLE_PROPERTIES,
@@ -103,9 +104,10 @@ _CLEAN = dict(
 
 def _cleaner_options() -> dict:
     options = dict(_CLEAN)
-    # Classes only from a fixed list: code highlighting, the grader's check boxes, heading anchors.
+    # Classes only from a fixed list: code highlighting, the grader's check boxes, heading
+    # anchors, pandas tables.
     options["allowed_classes"] = {"span": _pygments_classes(), "div": {"highlight"} | _check_box_classes(),
-                                  "a": {"anchor-link"}}
+                                  "a": {"anchor-link"}, "table": {"dataframe"}}
     return options
 
 
@@ -243,19 +245,23 @@ def escape_markdown(source: str) -> str:
     return _break_schemes("".join(kept))
 
 
-def _renders_clean(source: str) -> bool:
+def _renders_clean(source: str, attachments=None) -> bool:
     """nbconvert's rendering of ``source`` holds nothing nh3 would remove."""
     if _has_script_scheme(source):
         return False
-    rendered = _render_markdown(source)
+    rendered = _render_markdown(source, attachments=attachments)
     return _tag_outline(rendered) == _tag_outline(clean_html(rendered))
 
 
-def sanitize_markdown(source: str) -> str:
+def sanitize_markdown(source: str, attachments=None) -> str:
     """``source`` itself if it renders to nothing active, else its strict rewrite."""
     if not _TAG_OPEN.search(source) and not _CHARREF.search(source) and not _has_script_scheme(source):
         return source  # no markup, no references, no script scheme: nothing to decide
-    return source if _renders_clean(source) else escape_markdown(source)
+    try:
+        clean = _renders_clean(source, attachments)
+    except Exception:  # e.g. a missing attachment: undecidable, so strict
+        clean = False
+    return source if clean else escape_markdown(source)
 
 
 # --- outputs --------------------------------------------------------------------------
@@ -332,8 +338,12 @@ class SanitizeNotebook(Preprocessor):
     def preprocess_cell(self, cell: NotebookNode, resources: dict, index: int):
         where = f"cell {index}" + (f" ({cell.metadata.nbgrader['grade_id']})"
                                    if "grade_id" in cell.get("metadata", {}).get("nbgrader", {}) else "")
+        if "attachments" in cell:
+            cell.attachments = {name: {m: v for m, v in bundle.items() if m in _RASTER and _is_base64(v)}
+                                for name, bundle in cell.attachments.items()}
+            cell.attachments = {name: bundle for name, bundle in cell.attachments.items() if bundle}
         if cell.cell_type == "markdown":
-            cleaned = sanitize_markdown(cell.source)
+            cleaned = sanitize_markdown(cell.source, cell.get("attachments"))
             if cleaned != cell.source:
                 self.log.warning("%s: markup in the markdown is shown as text (it could run in a browser)", where)
                 cell.source = cleaned
@@ -344,10 +354,6 @@ class SanitizeNotebook(Preprocessor):
             if dropped:
                 self.log.warning("%s: outputs of kind %s removed (they could run in a browser)",
                                  where, ", ".join(sorted(set(dropped))))
-        if "attachments" in cell:
-            cell.attachments = {name: {m: v for m, v in bundle.items() if m in _RASTER and _is_base64(v)}
-                                for name, bundle in cell.attachments.items()}
-            cell.attachments = {name: bundle for name, bundle in cell.attachments.items() if bundle}
         return cell, resources
 
 
