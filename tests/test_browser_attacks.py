@@ -130,6 +130,8 @@ def graded(lab):
     (lab.shots / "autograde.log").write_text(done.stdout + done.stderr)
     scores = h.scores(course, ASSIGNMENT)
     assert set(scores) == {ATTACKER, BYSTANDER}, scores
+    # Cleaning what the attacker printed costs no points: both solved every question.
+    assert scores[ATTACKER]["code"] == scores[BYSTANDER]["code"] == scores[BYSTANDER]["max_code"], scores
     return {"course": course, "rows": h.table_rows(course, TABLES), "scores": scores}
 
 

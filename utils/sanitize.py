@@ -11,17 +11,18 @@ independent places (both wired in ``nbgrader_config.py``):
    - code outputs keep only kinds that cannot run code: text, raster images
      (checked to be base64), JSON; ``text/html`` is cleaned with nh3 (scripts, event
      handlers, ``javascript:`` URLs, iframes, objects, forms, ``<base>``, ``<meta>``,
-     styles sheets gone; tables, images and inline styles kept); an SVG becomes an
+     style sheets gone; tables, images and inline styles kept); an SVG becomes an
      ``<img>`` of itself (browsers run nothing inside an image); JavaScript, widget
      views and every other kind are dropped, leaving a note in place of an output
      that would otherwise be empty; LaTeX and markdown outputs are cleaned like text;
    - markdown (written answers and any cell a student added or edited) is kept byte for
-     byte when nbconvert's rendering of it holds nothing nh3 would remove; otherwise it
-     is rewritten strictly (``escape_markdown``): every ``<`` that could open an HTML
-     tag becomes ``&lt;`` (the markup shows as text), character references that could
-     spell a URL scheme are escaped, and script URL schemes are broken with a zero-width
-     space. That rewrite is safe whatever markdown renderer reads it: none can make
-     HTML or a script link out of it;
+     byte when nbconvert's rendering of it holds nothing nh3 would remove (class and id
+     attributes aside: they only style); otherwise it is rewritten strictly
+     (``escape_markdown``): every ``<`` that could open an HTML tag becomes ``&lt;`` (the
+     markup shows as text), character references that could spell a URL scheme are
+     replaced by what they spell, and script URL schemes are broken with a zero-width
+     space. That rewrite does not depend on how a renderer parses markdown: without a
+     literal ``<`` none can make HTML, and the schemes are broken wherever they stand;
    - raw cells are cleaned as HTML, attachments keep only raster images, and the
      notebook's widget state is dropped.
 
@@ -44,6 +45,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import functools
 import html
 import re
 from html.parser import HTMLParser
@@ -102,6 +104,7 @@ _CLEAN = dict(
 )
 
 
+@functools.lru_cache(maxsize=1)
 def _cleaner_options() -> dict:
     options = dict(_CLEAN)
     # Classes only from a fixed list: code highlighting, the grader's check boxes, heading
