@@ -24,7 +24,6 @@ from __future__ import annotations
 import base64
 import json
 import re
-import time
 from collections import Counter
 from pathlib import Path
 
