@@ -107,12 +107,14 @@ def payload_cell() -> str:
         "buffer = io.BytesIO()",
         "fig.savefig(buffer, format='png')",
         "display(Image(buffer.getvalue()))",
+        # nbconvert writes an image's width unquoted: a width can add an event handler
+        f"display(Image(buffer.getvalue(), metadata={{'width': {('1 onerror=' + attack('out_png_width'))!r}}}))",
         "display(pd.DataFrame({'epoch': [1, 2], 'val_mae': [0.71, 0.63]}))",
     ])
 
 
 PAYLOAD_TAGS = ("md_script", "md_img", "md_svg", "md_iframe", "md_link",
-                "out_script", "out_img", "out_js", "out_svg")
+                "out_script", "out_img", "out_js", "out_svg", "out_png_width")
 
 
 @pytest.fixture(scope="module")

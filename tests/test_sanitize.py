@@ -211,6 +211,27 @@ def test_output_payload_is_removed_or_cleaned(name):
             assert MARK not in text, (mimetype, text)
 
 
+def test_image_size_metadata_cannot_add_attributes():
+    """nbconvert writes an image's width and height unquoted (``width={{ w | escape_html }}``),
+    and never sanitizes image outputs: a width of ``1 onerror=...`` adds an event handler."""
+    metadata = {"image/png": {"width": f"1 onerror=document.title='{MARK}'", "height": 40},
+                "height": "2 onload=alert(2)", "width": 300, "filenames": {"image/png": "x.png"}}
+    nb = _sanitized(_notebook("ok", [new_output("display_data", data={"image/png": _png()}, metadata=metadata)]))
+    (output,) = nb.cells[1].outputs
+    assert output.metadata == {"image/png": {"height": 40}, "width": 300}
+
+
+def test_execution_counts_are_integers():
+    """nbconvert writes ``In [{{ cell.execution_count }}]`` unescaped; it validates the
+    notebook first, so a forged count would make the grading page fail, not run."""
+    nb = _notebook("ok", [new_output("execute_result", data={"text/plain": "1"}, execution_count=3)])
+    nb.cells[1].execution_count = f"<img src=x onerror=alert('{MARK}')>"
+    nb.cells[1].outputs[0].execution_count = "<script>"
+    nb = _sanitized(nb)
+    assert nb.cells[1].execution_count is None and nb.cells[1].outputs[0].execution_count is None
+    assert _sanitized(_notebook("ok", [])).cells[1].execution_count == 1
+
+
 def test_javascript_output_leaves_a_note():
     nb = _sanitized(_notebook("ok", [_display({"application/javascript": "alert(1)"})]))
     (output,) = nb.cells[1].outputs
@@ -294,6 +315,8 @@ def _payload_notebook() -> nbformat.NotebookNode:
     markdown = "My written answer.\n\n" + "\n\n".join(MARKDOWN_PAYLOADS.values())
     outputs = [_display(dict(d)) for d in OUTPUT_PAYLOADS.values()]
     outputs.append(_display({"image/png": _png(), "text/plain": "<Figure>"}))
+    outputs.append(new_output("display_data", data={"image/png": _png()},
+                              metadata={"image/png": {"width": f"1 onerror=document.title='{MARK}'"}}))
     outputs.append(_display({"text/html": _dataframe_html(), "text/plain": "df"}))
     return _notebook(markdown, outputs)
 

@@ -9,7 +9,8 @@ independent places (both wired in ``nbgrader_config.py``):
    the sandboxed execution), so that whatever later renders it is safe:
 
    - code outputs keep only kinds that cannot run code: text, raster images
-     (checked to be base64), JSON; ``text/html`` is cleaned with nh3 (scripts, event
+     (checked to be base64, with a width and height only as plain numbers: nbconvert
+     writes them unquoted into the ``<img>`` tag), JSON; ``text/html`` is cleaned with nh3 (scripts, event
      handlers, ``javascript:`` URLs, iframes, objects, forms, ``<base>``, ``<meta>``,
      style sheets gone; tables, images and inline styles kept); an SVG becomes an
      ``<img>`` of itself (browsers run nothing inside an image); JavaScript, widget
@@ -294,6 +295,29 @@ def _svg_as_image(svg) -> str:
     return f'<img src="data:image/svg+xml;base64,{data}" alt="SVG image">'
 
 
+_SIZE = re.compile(r"[0-9]{1,6}(\.[0-9]{1,4})?")
+
+
+def _is_size(value) -> bool:
+    if isinstance(value, bool):
+        return False
+    return isinstance(value, (int, float)) or (isinstance(value, str) and bool(_SIZE.fullmatch(value)))
+
+
+def _clean_output_metadata(metadata: dict, data: dict) -> None:
+    """nbconvert writes an image's width and height unquoted into its ``<img>`` tag, from
+    the output's metadata (top level or per kind), and never sanitizes image outputs: keep
+    them only as plain numbers. ``filenames`` (set only by nbconvert's output extraction)
+    goes, and so does the metadata of a kind that was removed."""
+    for key in [k for k in metadata if "/" in k and k not in data]:
+        del metadata[key]  # e.g. the 'isolated' flag of a removed kind
+    for scope in [metadata, *(v for k, v in metadata.items() if "/" in k and isinstance(v, dict))]:
+        for key in ("width", "height"):
+            if key in scope and not _is_size(scope[key]):
+                del scope[key]
+        scope.pop("filenames", None)
+
+
 def sanitize_outputs(outputs: list) -> tuple[list, list[str]]:
     """The outputs made safe (see the module's docstring), and what was dropped."""
     dropped: list[str] = []
@@ -317,9 +341,7 @@ def sanitize_outputs(outputs: list) -> tuple[list, list[str]]:
                 data[mimetype] = _break_schemes(_text(value))
         if svg is not None and "text/html" not in data and not any(k in data for k in _RASTER):
             dropped.append("image/svg+xml")
-        metadata = output.get("metadata", {})
-        for key in [k for k in metadata if "/" in k and k not in data]:
-            del metadata[key]  # e.g. the 'isolated' flag of a removed kind
+        _clean_output_metadata(output.get("metadata", {}), data)
         if not data and output["output_type"] != "execute_result":
             # nbgrader reads an execute_result's text/plain as partial credit: never add one there.
             data["text/plain"] = f"[output not shown: {', '.join(sorted(set(dropped)))} cannot be shown safely]"
@@ -353,6 +375,12 @@ class SanitizeNotebook(Preprocessor):
         elif cell.cell_type == "raw":
             cell.source = clean_html(cell.source)
         elif cell.cell_type == "code":
+            # nbformat says a prompt's number is an integer: nbconvert, which writes it
+            # unescaped, refuses to render a notebook where it is not (the page would fail).
+            for item in [cell, *(o for o in cell.get("outputs", []) if "execution_count" in o)]:
+                count = item.get("execution_count")
+                if count is not None and (isinstance(count, bool) or not isinstance(count, int)):
+                    item["execution_count"] = None
             _, dropped = sanitize_outputs(cell.get("outputs", []))
             if dropped:
                 self.log.warning("%s: outputs of kind %s removed (they could run in a browser)",
