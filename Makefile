@@ -12,16 +12,21 @@ export PATH := $(BIN):$(PATH)
 LAB_ARGS ?=
 PYTEST_ARGS ?=
 
-.PHONY: setup lab test test-latest data html benchmark clean-env
+.PHONY: setup lab test test-latest data html benchmark student-edition clean-env
 
-setup: $(VENV)/.installed data
+setup: $(VENV)/.installed $(VENV)/.lab-configured data
 
 # Reinstall only when the declared dependencies change.
 $(VENV)/.installed: pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e ".[test]"
-	$(BIN)/python -m utils.lab_extensions
+	touch $@
+
+# Which nbgrader tools JupyterLab shows, and no news pop-up (utils/lab_extensions.py);
+# re-applied whenever that file changes.
+$(VENV)/.lab-configured: $(VENV)/.installed utils/lab_extensions.py
+	$(BIN)/python -m utils.lab_extensions instructor
 	touch $@
 
 data: $(VENV)/.installed
@@ -43,6 +48,11 @@ HTML_DIR := $(CURDIR)/build/html
 html: $(VENV)/.installed
 	$(BIN)/jupyter nbconvert --to html --output-dir "$(HTML_DIR)" lessons/*.ipynb
 
+# The course as students get it, without solutions or hidden tests (utils/edition.py):
+# build/student-edition/<name>/ and <name>.zip. Hand out the zip; see README.
+student-edition: $(VENV)/.installed
+	$(BIN)/python -m utils.edition build $(EDITION_ARGS)
+
 # Timings on this machine (P1-P4, see benchmarks/run.py); not part of `make test`.
 benchmark: setup
 	$(BIN)/python benchmarks/run.py $(BENCH_ARGS)
@@ -58,7 +68,7 @@ test-latest:
 	$(LATEST)/bin/python -m pip install --quiet --upgrade $(UNPINNED)
 	$(LATEST)/bin/python -m pip install --quiet --no-deps -e .
 	$(LATEST)/bin/python -m pip list --format=freeze | grep -iE '^(tensorflow|keras|pandas|matplotlib|nbgrader|nbval|jupyterlab|scikit-learn|pytest)' || true
-	$(LATEST)/bin/python -m utils.lab_extensions
+	$(LATEST)/bin/python -m utils.lab_extensions instructor
 	$(LATEST)/bin/python -m utils.data fetch
 	PATH="$(LATEST)/bin:$$PATH" $(LATEST)/bin/python -m pytest $(PYTEST_ARGS)
 

@@ -84,3 +84,16 @@ def test_setup_enables_exactly_the_nbgrader_plugins_the_course_uses():
     disabled = {line.strip() for line in disabled_part.splitlines() if line.strip().startswith("@jupyter/nbgrader:")}
     assert disabled == {f"@jupyter/nbgrader:{name}" for name in DISABLED}
     assert not any(f"@jupyter/nbgrader:{name}" in disabled for name in ENABLED)
+
+
+def test_setup_turns_off_the_jupyter_news_popup():
+    """JupyterLab 4 asks "get notified about official Jupyter news?" in a pop-up over every
+    page until someone answers; `make setup` answers "no" for the environment."""
+    from jupyter_server.services.config.manager import ConfigManager
+
+    from utils.lab_extensions import QUIET_SETTINGS
+
+    overrides = ConfigManager(config_dir_name="labconfig").get("default_setting_overrides")
+    notification = overrides.get("@jupyterlab/apputils-extension:notification", {})
+    assert notification == QUIET_SETTINGS["@jupyterlab/apputils-extension:notification"]
+    assert notification["fetchNews"] == "false"
