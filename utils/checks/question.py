@@ -17,12 +17,15 @@ points) and the grader (``utils.grading``).
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import dataclass
 from enum import StrEnum
 
 from utils.checks import feedback
 
 SHOW_SOLUTIONS_ENV = "COURSE_SHOW_SOLUTIONS"
+# nbgrader's solution delimiters (spelled so that the package itself never contains one).
+_SOLUTION_MARKER = re.compile(r"^\s*#{3}\s*(?:BEGIN|END) SOLUTION\s*$")
 MISSING = object()
 
 
@@ -135,8 +138,7 @@ def reference_answer(exercise: str, answer_cell: str) -> str | None:
         return None
     for cell in cells:
         if cell.get("metadata", {}).get("nbgrader", {}).get("grade_id") == answer_cell:
-            lines = [line for line in cell.source.splitlines() if "### BEGIN SOLUTION" not in line
-                     and "### END SOLUTION" not in line]
+            lines = [line for line in cell.source.splitlines() if not _SOLUTION_MARKER.match(line)]
             return "\n".join(lines)
     return None
 
