@@ -179,7 +179,8 @@ def test_check_shows_a_box_and_raises_one_line(wrong, capsys):
     shown = capsys.readouterr().out
     assert shown.startswith("✘ Incorrect (Question 1, dropout): ")
     lines = raised.value._render_traceback_()
-    assert len(lines) == 1 and "no points yet" in lines[0] and "rate 0.5" in lines[0]
+    assert len(lines) == 1 and "no points yet" in lines[0]
+    assert "rate 0.5" in shown and "rate 0.5" not in lines[0]  # said once, in the box
 
 
 def test_correct_check_returns_none_and_prints_only_stdout(right, capsys):
@@ -192,6 +193,8 @@ def test_box_html_is_escaped_and_classed():
     html = feedback.box("Q", "incorrect", "<script>x</script>")
     assert "course-check course-check-incorrect" in html and "<script>" not in html
     assert "course-check-not-attempted" in feedback.box("Q", "not attempted", "m")
+    hint = feedback.box("Q", "hint", "Use `layers.Dropout(0.3)` here; <b> stays text")
+    assert "<code>layers.Dropout(0.3)</code>" in hint and "`" not in hint and "&lt;b&gt;" in hint
 
 
 def test_hints_escalate_and_solutions_stay_with_the_instructor(capsys, monkeypatch):

@@ -49,9 +49,9 @@ def dropout_mistakes(keras):
         "rate as percent": (lambda: sequential(keras, *_block(keras, rate=0.03), *_block(keras), *_block(keras), L.Dense(1), n_inputs=N),
                             "first Dropout has rate 0.03"),
         "dropout on the input": (lambda: sequential(keras, L.Dropout(0.3), d256(), *_block(keras), *_block(keras), L.Dense(1), n_inputs=N),
-                                 "should come right after the first 256-unit Dense layer"),
+                                 "asks for one right after the first 256-unit Dense layer"),
         "last dropout after the output": (lambda: sequential(keras, *_block(keras), *_block(keras), d256(), L.Dense(1), L.Dropout(0.3), n_inputs=N),
-                                          "should come right after the third 256-unit Dense layer"),
+                                          "right after the output layer (1-unit Dense layer) is in the wrong place"),
         "narrower network": (lambda: sequential(keras, *_block(keras), *_block(keras), L.Dense(128, activation="relu"), L.Dropout(0.3), L.Dense(1), n_inputs=N),
                              "third Dense layer has 128 units"),
     }
@@ -152,9 +152,9 @@ def input_bn_mistakes(keras):
     d256 = lambda: L.Dense(256, activation="relu")  # noqa: E731
     return {
         "at the end": (lambda: sequential(keras, d256(), d256(), L.BatchNormalization(), L.Dense(1), n_inputs=N),
-                       "should come right after the input"),
+                       "right after the input (before the first Dense layer)"),
         "after the first dense": (lambda: sequential(keras, d256(), L.BatchNormalization(), d256(), L.Dense(1), n_inputs=N),
-                                  "should come right after the input"),
+                                  "right after the input (before the first Dense layer)"),
         "two of them": (lambda: sequential(keras, L.BatchNormalization(), d256(), L.BatchNormalization(), d256(), L.Dense(1), n_inputs=N),
                         "2 BatchNormalization layers"),
         "a Normalization layer instead": (lambda: sequential(keras, L.Normalization(), d256(), d256(), L.Dense(1), n_inputs=N),

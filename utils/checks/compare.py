@@ -20,6 +20,12 @@ def ordinal(i: int) -> str:
     return ORDINALS[i] if i < len(ORDINALS) else f"{i + 1}th"
 
 
+def a(word: str, capital: bool = False) -> str:
+    """The word with its indefinite article: "a Dropout", "an AlphaDropout"."""
+    article = "an" if word[:1].upper() in "AEIOU" else "a"
+    return f"{article.capitalize() if capital else article} {word}"
+
+
 def plural(n: int, word: str) -> str:
     return f"{n} {word}" + ("" if n == 1 else "s")
 
@@ -53,7 +59,7 @@ def _dense_label(denses: list[Layer], i: int) -> str:
 def _where(denses: list[Layer], slot: int, wording: str) -> str:
     """Describe a position between Dense layers, as the question words it."""
     if slot == 0:
-        return "right after the input, before the first Dense layer"
+        return "right after the input (before the first Dense layer)"
     if wording == "before" and slot < len(denses):
         return f"right before {_dense_label(denses, slot)}"
     return f"right after {_dense_label(denses, slot - 1)}"
@@ -74,12 +80,12 @@ def diagnose(spec: ModelSpec, expected: tuple[Layer, ...], *, n_inputs: int, wor
         if layer.kind == "Activation":
             before = spec.layers[i - 1] if i else None
             if before is not None and before.kind in SPECIAL:
-                return (f"A {before.kind} sits between a Dense layer and its {layer.activation} activation; "
+                return (f"{a(before.kind, capital=True)} sits between a Dense layer and its {layer.activation} activation; "
                         "in this question each activation stays with its Dense layer.")
             return (f"There is a separate {layer} layer that does not directly follow a Dense layer. "
                     "In this question each activation belongs to its Dense layer.")
         if layer.kind not in allowed:
-            return f"The model has a {layer.kind} layer, which this question does not use."
+            return f"The model has {a(layer.kind)} layer, which this question does not use."
 
     want, got = _denses(expected), _denses(spec.layers)
     if len(got) != len(want):
@@ -93,10 +99,17 @@ def diagnose(spec: ModelSpec, expected: tuple[Layer, ...], *, n_inputs: int, wor
             return (f"{label[0].upper()}{label[1:]} has {_activation_words(g.activation)}; "
                     f"keep {_activation_words(w.activation)} of the starter model.")
 
+    want_slots, got_slots = _slots(expected), _slots(spec.layers)
+    missing = Counter(want_slots) - Counter(got_slots)
+    extra = Counter(got_slots) - Counter(want_slots)
     for kind in SPECIAL:
         n_want, n_got = sum(x.kind == kind for x in expected), spec.count(kind)
         if n_got != n_want:
-            return f"The model has {plural(n_got, kind + ' layer')}; the question asks for {n_want}."
+            count = f"The model has {plural(n_got, kind + ' layer')}; the question asks for {n_want}."
+            stray = sorted(s for s, k in extra if k == kind)
+            if n_got > n_want and stray:
+                return f"{count[:-1]}: the extra one is {_where(want, stray[0], wording)}."
+            return count
 
     want_rates = [x.rate for x in expected if x.kind == "Dropout"]
     got_rates = [x.rate for x in spec.layers if x.kind == "Dropout"]
@@ -104,9 +117,6 @@ def diagnose(spec: ModelSpec, expected: tuple[Layer, ...], *, n_inputs: int, wor
         if not Layer("Dropout", rate=g).same_as(Layer("Dropout", rate=w)):
             return f"The {ordinal(i)} Dropout has rate {g:g}; the question asks for {w:.0%}."
 
-    want_slots, got_slots = _slots(expected), _slots(spec.layers)
-    missing = Counter(want_slots) - Counter(got_slots)
-    extra = Counter(got_slots) - Counter(want_slots)
     if missing or extra:
         for kind in SPECIAL:
             w = sorted(s for s, k in want_slots if k == kind)
@@ -121,11 +131,16 @@ def diagnose(spec: ModelSpec, expected: tuple[Layer, ...], *, n_inputs: int, wor
                     return (f"Your {kind} layers come before the Dense layers; "
                             f"the question asks for one after each of them.")
                 return f"Each {kind} sits one Dense layer earlier than the question asks."
+        if missing and extra:
+            (slot, kind), (stray, stray_kind) = sorted(missing)[0], sorted(extra)[0]
+            if kind == stray_kind:
+                return (f"The {kind} {_where(want, stray, wording)} is in the wrong place: "
+                        f"the question asks for one {_where(want, slot, wording)}.")
         if missing:
             slot, kind = sorted(missing)[0]
-            return f"A {kind} layer should come {_where(want, slot, wording)}."
+            return f"{a(kind, capital=True)} layer should come {_where(want, slot, wording)}."
         slot, kind = sorted(extra)[0]
-        return f"There is a {kind} {_where(want, slot, wording)}; the question does not ask for one there."
+        return f"There is {a(kind)} {_where(want, slot, wording)}; the question does not ask for one there."
 
     if not all(a.same_as(b) for a, b in zip(spec.layers, expected)):
         return ("The layers are all there, but not in the order the question asks for: "

@@ -9,6 +9,7 @@ would only hide that.
 from __future__ import annotations
 
 import html
+import re
 
 STYLES = {  # status: (symbol, label, border colour, background)
     "correct": ("✔", "Correct", "#2e7d32", "#e8f5e9"),
@@ -28,7 +29,8 @@ class CheckFailed(Exception):
         self.title, self.status, self.message = title, status, message
 
     def _render_traceback_(self):
-        return [f"{self.title}: {STYLES[self.status][1].lower()}, so no points yet. {self.message}"]
+        # The box above already says what is wrong: one short line, not the message again.
+        return [f"{self.title}: {STYLES[self.status][1].lower()}, so no points yet (see the message above)."]
 
 
 def plain(title: str, status: str, message: str) -> str:
@@ -36,11 +38,16 @@ def plain(title: str, status: str, message: str) -> str:
     return f"{symbol} {label} ({title}): {message}"
 
 
+def _with_code(text: str) -> str:
+    """Escaped text in which `code` spans become <code> (messages and hints quote code)."""
+    return re.sub(r"`([^`\n]+)`", r"<code>\1</code>", html.escape(text))
+
+
 def box(title: str, status: str, message: str) -> str:
     symbol, label, border, background = STYLES[status]
     slug = status.replace(" ", "-")
     body = (f"<pre style='margin:0.3em 0 0 0'>{html.escape(message)}</pre>" if status == "solution"
-            else f"<span>{html.escape(message)}</span>")
+            else f"<span>{_with_code(message)}</span>")
     return (f"<div class='course-check course-check-{slug}' style='border-left:6px solid {border};"
             f"background:{background};color:#212121;padding:0.5em 0.9em;margin:0.3em 0;border-radius:4px'>"
             f"<strong style='color:{border}'>{symbol} {label}</strong> "
