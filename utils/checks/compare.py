@@ -80,8 +80,8 @@ def diagnose(spec: ModelSpec, expected: tuple[Layer, ...], *, n_inputs: int, wor
         if layer.kind == "Activation":
             before = spec.layers[i - 1] if i else None
             if before is not None and before.kind in SPECIAL:
-                return (f"{a(before.kind, capital=True)} sits between a Dense layer and its {layer.activation} activation; "
-                        "in this question each activation stays with its Dense layer.")
+                return (f"{a(before.kind, capital=True)} sits between a Dense layer and its "
+                        f"{layer.activation} activation; in this question each activation stays with its Dense layer.")
             return (f"There is a separate {layer} layer that does not directly follow a Dense layer. "
                     "In this question each activation belongs to its Dense layer.")
         if layer.kind not in allowed:
