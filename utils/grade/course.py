@@ -117,13 +117,14 @@ class Course:
         return path.read_bytes() if path.is_file() else b""
 
     def source_files(self) -> dict[str, bytes]:
-        """The assignment's source folder (nbgrader copies its other files over the student's)."""
+        """The assignment's source folder but its notebooks: the files nbgrader copies over the
+        student's (the notebooks' definitions are in the gradebook)."""
         found = {}
         for parent, dirs, files in os.walk(self.source_folder):
             dirs[:] = [d for d in dirs if d not in (".ipynb_checkpoints", "__pycache__")]
             for name in files:
                 path = Path(parent) / name
-                if path.is_file():
+                if path.is_file() and not name.endswith(".ipynb"):
                     found[path.relative_to(self.source_folder).as_posix()] = path.read_bytes()
         return found
 

@@ -7,9 +7,11 @@ the real gradebook and ``autograded/``, one result at a time as they arrive, so
 nothing ever races on the sqlite file.
 
 - A task has a time limit (``task_timeout``); a hang costs only that submission.
-- A worker that dies while grading: Dask runs the task again elsewhere; a submission
-  that takes down workers ``ALLOWED_FAILURES`` times (``distributed.scheduler.allowed-failures``
-  on a cluster you start yourself) fails alone, with that reason.
+- A worker that dies while grading: Dask runs the task again elsewhere. A task that
+  takes down workers ``ALLOWED_FAILURES + 1`` times (``distributed.scheduler.allowed-failures``
+  on a cluster you start yourself) is given one more chance alone, then fails alone,
+  with that reason; workers get one task at a time (``worker-saturation`` 1.0), so a
+  dying worker takes no queued submission with it.
 - A batch (``batch > 1`` submissions per nbgrader run) that fails as a whole is split,
   and its submissions are graded one by one.
 - Re-runs grade only new or changed submissions (content digest of the submitted folder
@@ -33,6 +35,7 @@ from utils.grade.course import Course, Found, Skipped
 from utils.grade.task import grade_batch, placeholder
 
 ALLOWED_FAILURES = 2          # a task that kills this many workers fails (LocalCluster)
+LOST_TRIES = 3                # a task the scheduler drops (cancelled) is submitted again, this often
 TASK_TIMEOUT = 1200           # seconds for one submission's nbgrader run (the sandbox's own limits are lower)
 MODES = {"fast": {}, "full": {"COURSE_FAST_MODE": "0"}}
 
@@ -112,7 +115,10 @@ def start_client(workers: int | None, scheduler: str | None):
         client = Client(scheduler, timeout="30s")
         client.wait_for_workers(1, timeout=120)
         return client, None
+    # worker-saturation 1.0: a worker is handed one task at a time (the others wait at the
+    # scheduler), so a worker that dies takes no innocent queued submission with it.
     with dask.config.set({"distributed.scheduler.allowed-failures": ALLOWED_FAILURES,
+                          "distributed.scheduler.worker-saturation": 1.0,
                           "distributed.worker.daemon": False}):
         cluster = LocalCluster(n_workers=workers or default_workers(), threads_per_worker=1, processes=True,
                                host="127.0.0.1", dashboard_address=None, memory_limit=0,
@@ -180,12 +186,13 @@ def _run(client, course: Course, shared: dict, fingerprint: str, todo: list[Foun
          task: Callable, bar, stream) -> list[Result]:
     from dask.distributed import wait
 
-    shared_future = client.scatter(shared, broadcast=True, hash=False)
     queue = deque([todo[i:i + batch], batch > 1] for i in range(0, len(todo), batch))
     pending: dict = {}   # future -> (items, split_allowed, notes by placeholder, submitted at)
     results: list[Result] = []
     failures = 0
     counter = 0
+    tries: dict[str, int] = {}
+    killed_before: dict[str, bool] = {}
 
     def finish(result: Result) -> None:
         nonlocal failures
@@ -217,22 +224,40 @@ def _run(client, course: Course, shared: dict, fingerprint: str, todo: list[Foun
         if not jobs:
             return
         counter += 1
-        future = client.submit(task, shared_future, jobs, key=f"grade-{course.assignment}-{counter}-{os.getpid()}",
+        # ``shared`` (a few hundred kB) travels with each task rather than scattered once:
+        # scattered data dies with the workers holding it, and a hostile submission may
+        # take every worker down.
+        future = client.submit(task, shared, jobs, key=f"grade-{course.assignment}-{counter}-{os.getpid()}",
                                pure=False, retries=0)
         pending[future] = (names, split_allowed, notes, time.monotonic())
 
     def take(future) -> None:
         names, split_allowed, notes, _ = pending.pop(future)
+        if future.status == "cancelled":  # the scheduler dropped it (restarted, or lost track of it)
+            again = [item for item in names.values() if tries.setdefault(item.student, 0) < LOST_TRIES]
+            for item in names.values():
+                tries[item.student] += 1
+                if item not in again:
+                    finish(Result(item.student, "error", f"the cluster dropped its grading task {LOST_TRIES} times"))
+            if again:
+                queue.appendleft([again, split_allowed])
+            return
         if future.status != "finished":
             error = future.exception() if future.status == "error" else None
             killed = type(error).__name__ == "KilledWorker"
-            reason = (f"grading it stopped {ALLOWED_FAILURES if killed else 'a'} Dask worker(s) (KilledWorker)"
+            reason = (f"grading it stopped Dask workers {ALLOWED_FAILURES + 1} times, twice over (KilledWorker)"
                       if killed else f"the grading task failed: {type(error).__name__}: {error}")
             if split_allowed and len(names) > 1:
                 queue.extendleft([[item], False] for item in reversed(list(names.values())))
                 return
             for item in names.values():
-                finish(Result(item.student, "error", reason))
+                # A task waiting on a worker that dies counts as suspect too: one more chance
+                # alone, so that only the submission that keeps killing workers fails.
+                if killed and not killed_before.get(item.student):
+                    killed_before[item.student] = True
+                    queue.appendleft([[item], False])
+                else:
+                    finish(Result(item.student, "error", reason))
             return
         data = future.result()
         future.release()
@@ -269,6 +294,10 @@ def _run(client, course: Course, shared: dict, fingerprint: str, todo: list[Foun
             done, _ = wait(list(pending), timeout=2, return_when="FIRST_COMPLETED")
         except TimeoutError:  # nothing finished within the 2 s: refresh the bar, check the backstop
             done = ()
+        except Exception as err:  # FuturesCancelledError: take the cancelled ones below
+            if type(err).__name__ != "FuturesCancelledError":
+                raise
+            done = [f for f in pending if f.status == "cancelled"]
         for future in done:
             take(future)
         now = time.monotonic()

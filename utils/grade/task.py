@@ -49,10 +49,10 @@ def placeholder(index: int) -> str:
 
 def safe_relative(rel: str) -> PurePosixPath:
     """A relative path that stays inside the folder it is joined to."""
-    path = PurePosixPath(rel)
-    if path.is_absolute() or not path.parts or any(p in ("", ".", "..") for p in path.parts) or "\0" in rel:
+    parts = rel.split("/")
+    if not rel or "\0" in rel or "\\" in rel or any(p in ("", ".", "..") for p in parts):
         raise ValueError(f"unsafe relative path {rel!r}")
-    return path
+    return PurePosixPath(rel)
 
 
 def grade_batch(shared: dict, batch: list[dict]) -> dict:
