@@ -108,7 +108,7 @@ def payload_cell() -> str:
         "fig.savefig(buffer, format='png')",
         "display(Image(buffer.getvalue()))",
         # nbconvert writes an image's width unquoted: a width can add an event handler
-        f"display(Image(buffer.getvalue(), metadata={{'width': {('1 onerror=' + attack('out_png_width'))!r}}}))",
+        f"display(Image(buffer.getvalue(), metadata={{'width': {('1 onload=' + attack('out_png_width'))!r}}}))",
         "display(pd.DataFrame({'epoch': [1, 2], 'val_mae': [0.71, 0.63]}))",
     ])
 

@@ -213,8 +213,8 @@ def test_output_payload_is_removed_or_cleaned(name):
 
 def test_image_size_metadata_cannot_add_attributes():
     """nbconvert writes an image's width and height unquoted (``width={{ w | escape_html }}``),
-    and never sanitizes image outputs: a width of ``1 onerror=...`` adds an event handler."""
-    metadata = {"image/png": {"width": f"1 onerror=document.title='{MARK}'", "height": 40},
+    and never sanitizes image outputs: a width of ``1 onload=...`` adds an event handler."""
+    metadata = {"image/png": {"width": f"1 onload=document.title='{MARK}'", "height": 40},
                 "height": "2 onload=alert(2)", "width": 300, "filenames": {"image/png": "x.png"}}
     nb = _sanitized(_notebook("ok", [new_output("display_data", data={"image/png": _png()}, metadata=metadata)]))
     (output,) = nb.cells[1].outputs
@@ -316,7 +316,7 @@ def _payload_notebook() -> nbformat.NotebookNode:
     outputs = [_display(dict(d)) for d in OUTPUT_PAYLOADS.values()]
     outputs.append(_display({"image/png": _png(), "text/plain": "<Figure>"}))
     outputs.append(new_output("display_data", data={"image/png": _png()},
-                              metadata={"image/png": {"width": f"1 onerror=document.title='{MARK}'"}}))
+                              metadata={"image/png": {"width": f"1 onload=document.title='{MARK}'"}}))
     outputs.append(_display({"text/html": _dataframe_html(), "text/plain": "df"}))
     return _notebook(markdown, outputs)
 
