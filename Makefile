@@ -57,6 +57,14 @@ student-edition: $(VENV)/.installed
 benchmark: setup
 	$(BIN)/python benchmarks/run.py $(BENCH_ARGS)
 
+# Autograde an assignment in parallel (utils.grade; README, instructor section):
+#   make grade A=spotify                     one worker per core on this machine
+#   make grade A=spotify GRADE_ARGS="--scheduler tcp://host:8786"   on a Dask cluster
+.PHONY: grade
+grade: setup
+	@test -n "$(A)" || { echo "usage: make grade A=<assignment> [GRADE_ARGS=...]" >&2; exit 2; }
+	$(BIN)/python -m utils.grade $(A) $(GRADE_ARGS)
+
 # Optional: the same suite against the newest releases of every dependency, in a
 # separate environment (.venv-latest), to catch library drift before students do.
 LATEST := $(CURDIR)/.venv-latest
