@@ -17,7 +17,7 @@ import pytest
 
 import _nbgrader_helpers as h
 from utils.grade import run as grade_run
-from utils.grade.__main__ import main as grade_main
+from utils.grade.__main__ import main as grade_main, parse as grade_parse
 from utils.grade.course import Course, CourseError
 from utils.grade.task import failure_reason, grade_batch, safe_relative
 
@@ -261,3 +261,25 @@ def test_command_line_passes_only_nbgrader_trait_options():
         grade_main(["a", "--bogus"])
     with pytest.raises(SystemExit):
         grade_main(["a", "--workers", "0"])
+
+
+def test_readme_cluster_recipe_is_the_tested_one():
+    """The README's commands: the ones tests/test_parallel_pipeline.py runs on 127.0.0.1."""
+    import re
+    import shlex
+
+    readme = (h.REPO / "README.md").read_text(encoding="utf-8")
+    section = readme.split("### Grading a class in parallel, or on a cluster", 1)[1].split("\n### ", 1)[0]
+    block = re.search(r"```bash\n(.*?)```", section, re.DOTALL).group(1)
+    commands = [line.split("  #")[0].strip() for line in block.strip().splitlines()]
+    assert commands[0] == "DASK_DISTRIBUTED__SCHEDULER__WORKER_SATURATION=1.0 dask scheduler --port 8786"
+    assert commands[1] == "dask worker tcp://host:8786 --nworkers $(nproc) --nthreads 1"
+    make_args = shlex.split(commands[2])
+    assert make_args[:3] == ["make", "grade", "A=spotify"]
+    args, extra = grade_parse(["spotify", *shlex.split(make_args[3].split("=", 1)[1])])
+    assert args.scheduler == "tcp://host:8786" and extra == ()
+    assert "make grade A=spotify " in readme.split("**4. Autograde.**", 1)[1].split("**5.", 1)[0]
+    pipeline = (h.REPO / "tests" / "test_parallel_pipeline.py").read_text(encoding="utf-8")
+    for piece in ('"scheduler", "--host", "127.0.0.1", "--port"', '"worker", address', '"--nthreads", "1"',
+                  '"DASK_DISTRIBUTED__SCHEDULER__WORKER_SATURATION": "1.0"', '"--scheduler", address'):
+        assert piece in pipeline

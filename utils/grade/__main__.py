@@ -18,7 +18,7 @@ from utils.grade.run import MODES, TASK_TIMEOUT, default_workers, grade
 TRAIT_OPTION = re.compile(r"--[A-Za-z_]\w*(\.[A-Za-z_]\w*)+=.*", re.DOTALL)
 
 
-def main(argv: list[str] | None = None) -> int:
+def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m utils.grade", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("assignment")
@@ -37,6 +37,12 @@ def main(argv: list[str] | None = None) -> int:
                         help="submissions per nbgrader run (default 1; more saves nbgrader's start-up)")
     parser.add_argument("--no-progress", action="store_true", help="no progress bar and no line per submission")
     parser.add_argument("--root", default=".", help="the course root (default: the current folder)")
+    return parser
+
+
+def parse(argv: list[str] | None = None) -> tuple[argparse.Namespace, tuple[str, ...]]:
+    """The options, and the nbgrader options to pass on; exits on a bad command line."""
+    parser = build_parser()
     args, extra = parser.parse_known_args(argv)
     bad = [e for e in extra if not TRAIT_OPTION.fullmatch(e)]
     if bad:
@@ -45,9 +51,14 @@ def main(argv: list[str] | None = None) -> int:
         parser.error("--workers and --batch must be at least 1")
     if args.scheduler and args.workers:
         parser.error("--workers is for this machine; a cluster's workers are started with `dask worker`")
+    return args, tuple(extra)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args, extra = parse(argv)
     summary = grade(args.root, args.assignment, workers=args.workers, scheduler=args.scheduler, force=args.force,
                     mode=args.mode, students=set(args.student) if args.student else None,
-                    nbgrader_args=tuple(extra), task_timeout=args.task_timeout, batch=args.batch,
+                    nbgrader_args=extra, task_timeout=args.task_timeout, batch=args.batch,
                     progress=not args.no_progress)
     print(summary.text(), flush=True)
     return summary.exit_code
