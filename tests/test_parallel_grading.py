@@ -283,3 +283,13 @@ def test_readme_cluster_recipe_is_the_tested_one():
     for piece in ('"scheduler", "--host", "127.0.0.1", "--port"', '"worker", address', '"--nthreads", "1"',
                   '"DASK_DISTRIBUTED__SCHEDULER__WORKER_SATURATION": "1.0"', '"--scheduler", address'):
         assert piece in pipeline
+
+
+def test_one_grading_of_a_course_at_a_time(course, capsys):
+    c = Course(course, ASSIGNMENT)
+    with c.lock():
+        with pytest.raises(CourseError, match="another"):
+            with Course(course, ASSIGNMENT).lock():
+                pass
+        assert grade_main([ASSIGNMENT, "--root", str(course), "--no-progress"]) == 2
+    assert "is grading this course" in capsys.readouterr().err

@@ -13,6 +13,7 @@ import argparse
 import re
 import sys
 
+from utils.grade.course import CourseError
 from utils.grade.run import MODES, TASK_TIMEOUT, default_workers, grade
 
 TRAIT_OPTION = re.compile(r"--[A-Za-z_]\w*(\.[A-Za-z_]\w*)+=.*", re.DOTALL)
@@ -56,10 +57,14 @@ def parse(argv: list[str] | None = None) -> tuple[argparse.Namespace, tuple[str,
 
 def main(argv: list[str] | None = None) -> int:
     args, extra = parse(argv)
-    summary = grade(args.root, args.assignment, workers=args.workers, scheduler=args.scheduler, force=args.force,
-                    mode=args.mode, students=set(args.student) if args.student else None,
-                    nbgrader_args=extra, task_timeout=args.task_timeout, batch=args.batch,
-                    progress=not args.no_progress)
+    try:
+        summary = grade(args.root, args.assignment, workers=args.workers, scheduler=args.scheduler,
+                        force=args.force, mode=args.mode, students=set(args.student) if args.student else None,
+                        nbgrader_args=extra, task_timeout=args.task_timeout, batch=args.batch,
+                        progress=not args.no_progress)
+    except CourseError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
     print(summary.text(), flush=True)
     return summary.exit_code
 

@@ -276,6 +276,26 @@ class Course:
         finally:
             db.close()
 
+    # ------------------------------------------------------------ one grading at a time
+
+    @contextmanager
+    def lock(self):
+        """Held while grading: a second parallel grading of the same course (which would
+        write the same gradebook) stops at once instead."""
+        import fcntl
+
+        self.state_file.parent.mkdir(parents=True, exist_ok=True)
+        with open(self.state_file.parent / "lock", "w") as handle:
+            try:
+                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                raise CourseError("another `python -m utils.grade` is grading this course; "
+                                  "wait for it to finish") from None
+            try:
+                yield
+            finally:
+                fcntl.flock(handle, fcntl.LOCK_UN)
+
     # ------------------------------------------------------------ re-runs
 
     def state(self) -> dict[str, dict]:

@@ -131,12 +131,21 @@ def grade(root: str | Path, assignment: str, *, workers: int | None = None, sche
           nbgrader_args: tuple[str, ...] = (), task_timeout: float = TASK_TIMEOUT, batch: int = 1,
           progress: bool = True, stream=None, task: Callable = grade_batch) -> Summary:
     """Grade every new or changed submission of ``assignment`` in the course at ``root``."""
-    from tqdm import tqdm
-
     started = time.monotonic()
     stream = stream or sys.stderr
     course = Course(Path(root), assignment, tuple(nbgrader_args))
     course.check()
+    with course.lock():
+        return _grade_locked(course, started, workers=workers, scheduler=scheduler, client=client, force=force,
+                             mode=mode, students=students, nbgrader_args=nbgrader_args, task_timeout=task_timeout,
+                             batch=batch, progress=progress, stream=stream, task=task)
+
+
+def _grade_locked(course: Course, started: float, *, workers, scheduler, client, force, mode, students,
+                  nbgrader_args, task_timeout, batch, progress, stream, task) -> Summary:
+    from tqdm import tqdm
+
+    assignment = course.assignment
     shared = {"assignment": assignment, "config": course.config_bytes(), "source": course.source_files(),
               "gradebook": course.template_gradebook(), "env": MODES[mode],
               "nbgrader_args": list(nbgrader_args), "timeout": float(task_timeout) * batch}
