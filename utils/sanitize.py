@@ -69,7 +69,7 @@ _STYLE_PROPERTIES = {
     "margin", "margin-left", "margin-right", "margin-top", "margin-bottom", "padding", "padding-left",
     "padding-right", "padding-top", "padding-bottom", "text-align", "vertical-align", "font-weight",
     "font-style", "font-size", "font-family", "text-decoration", "white-space", "width", "height",
-    "max-width", "line-height",
+    "max-width", "line-height", "overflow", "overflow-x", "text-decoration-color",
 }
 
 
