@@ -32,9 +32,13 @@ import pytest
 
 import _nbgrader_helpers as h
 from _html_probe import active_parts, scripts_of
-from test_browser import TOKEN, browser, lab, menu, page, shoot, shots  # noqa: F401 (fixtures)
+import test_browser
+from test_browser import TOKEN, menu, shoot
 
 pytestmark = pytest.mark.slow
+
+# test_browser.py's fixtures (the server, the browser, a page, screenshots), defined there only.
+browser, lab, page, shots = test_browser.browser, test_browser.lab, test_browser.page, test_browser.shots
 
 ASSIGNMENT = "red_wine"
 WRITTEN = "written_answer"

@@ -63,9 +63,11 @@ OUTPUT_PAYLOADS = {  # mimetype -> data (each as the only output data of a displ
     "html_img": {"text/html": f"<img src=x onerror=\"document.title='{MARK}'\">"},
     "javascript": {"application/javascript": f"document.title='{MARK}'"},
     "x_javascript": {"application/x-javascript": f"document.title='{MARK}'"},
-    "svg_onload": {"image/svg+xml": f"<svg xmlns='http://www.w3.org/2000/svg' onload=\"document.title='{MARK}'\"><circle r='5'/></svg>"},
+    "svg_onload": {"image/svg+xml": "<svg xmlns='http://www.w3.org/2000/svg' "
+                                    f"onload=\"document.title='{MARK}'\"><circle r='5'/></svg>"},
     "svg_script": {"image/svg+xml": f"<svg xmlns='http://www.w3.org/2000/svg'><script>document.title='{MARK}'</script></svg>"},
-    "markdown": {"text/markdown": f"<img src=x onerror=\"document.title='{MARK}'\"> and [x](javascript:alert('{MARK}'))"},
+    "markdown": {"text/markdown": f"<img src=x onerror=\"document.title='{MARK}'\"> "
+                                  f"and [x](javascript:alert('{MARK}'))"},
     "widget": {"application/vnd.jupyter.widget-view+json": {"model_id": MARK, "version_major": 2, "version_minor": 0}},
     "latex_href": {"text/latex": f"$\\href{{javascript:alert('{MARK}')}}{{x}}$"},
     "png_breakout": {"image/png": f"\"><script>document.title='{MARK}'</script>"},
@@ -136,7 +138,8 @@ def test_ordinary_markdown_is_kept_byte_for_byte(source):
 
 def test_markdown_formatting_still_renders_where_html_is_rendered():
     rendered = sanitize.markdown2html({"cell": {}}, "\n\n".join(MARKDOWN_CONTROLS))
-    for part in ("<strong>Dropout</strong>", "<em>p</em>", "<li>one</li>", "<ol>", "<code>checks.&lt;question&gt;.hint()</code>",
+    for part in ("<strong>Dropout</strong>", "<em>p</em>", "<li>one</li>", "<ol>",
+                 "<code>checks.&lt;question&gt;.hint()</code>",
                  'href="https://jmlr.org/papers/v15/srivastava14a.html"', 'href="https://keras.io"',
                  "<blockquote>", "<table>", "<b>bold</b>", "<br>", "<pre>", "$0 &lt; p &lt; 1$"):
         assert part in rendered, (part, rendered)
