@@ -38,8 +38,21 @@ AS_ROOT := $(shell [ "$$(id -u)" = 0 ] && echo --allow-root)
 lab: setup
 	$(BIN)/jupyter lab --ServerApp.root_dir="$(CURDIR)" $(AS_ROOT) $(LAB_ARGS)
 
+# Every test, then (unless PYTEST_ARGS picks tests) the notebooks once more on a
+# second numeric path: TF_ENABLE_ONEDNN_OPTS=1 makes TensorFlow use other CPU
+# kernels, so its last digits move as they do on another CPU. Stored outputs must
+# agree on both, within the tolerance of utils/nbval_tolerance.py. Only lessons/
+# and solutions/ store outputs (exercises/ is released without), so only they
+# run again.
 test: setup
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+ifeq ($(strip $(PYTEST_ARGS)),)
+	$(MAKE) --no-print-directory test-onednn
+endif
+
+.PHONY: test-onednn
+test-onednn: setup
+	TF_ENABLE_ONEDNN_OPTS=1 $(BIN)/python -m pytest lessons solutions
 
 # The lessons as static HTML for hosting, from their stored outputs (nothing is
 # executed, no data needed): build/html/<lesson>.html.
