@@ -5,8 +5,9 @@ Two identical courses receive the same small class: the solution, the untouched
 release, a partly correct notebook, two kinds of the bad-submission corpus (a broken
 file, a kernel that dies), a late submission, a student graded by hand before, a
 student whose folder name holds control characters, and one who hands in symbolic
-links (to the gradebook, the solution, a folder) beside a correct notebook. One course is graded by ``nbgrader autograde``,
-the other by the parallel command on a LocalCluster of two workers: every cell's
+links (to the gradebook, the solution, a folder) beside a correct notebook. One course
+is graded by ``nbgrader autograde``, the other by the parallel command on a LocalCluster of two workers, two submissions
+per nbgrader run (``--batch 2``): every cell's
 score and manual-grading flag, every automatic comment, timestamp and late penalty,
 the autograded notebooks and the failures must be the same.
 
@@ -121,16 +122,16 @@ def _rows(root: Path) -> dict:
                  "JOIN student st ON sa.student_id = st.id")
         return {
             "submissions": sorted(db.execute(f"SELECT st.id, sa.timestamp, sn.late_submission_penalty {joins}")),
-            "grades": sorted(db.execute(f"SELECT st.id, c.name, g.auto_score, g.manual_score, g.needs_manual_grade "
-                                        f"FROM grade g JOIN base_cell c ON g.cell_id = c.id "
-                                        f"JOIN submitted_notebook sn ON g.notebook_id = sn.id "
-                                        f"JOIN submitted_assignment sa ON sn.assignment_id = sa.id "
-                                        f"JOIN student st ON sa.student_id = st.id"), key=repr),
-            "comments": sorted(db.execute(f"SELECT st.id, c.name, m.auto_comment "
-                                          f"FROM comment m JOIN base_cell c ON m.cell_id = c.id "
-                                          f"JOIN submitted_notebook sn ON m.notebook_id = sn.id "
-                                          f"JOIN submitted_assignment sa ON sn.assignment_id = sa.id "
-                                          f"JOIN student st ON sa.student_id = st.id"), key=repr),
+            "grades": sorted(db.execute("SELECT st.id, c.name, g.auto_score, g.manual_score, g.needs_manual_grade "
+                                        "FROM grade g JOIN base_cell c ON g.cell_id = c.id "
+                                        "JOIN submitted_notebook sn ON g.notebook_id = sn.id "
+                                        "JOIN submitted_assignment sa ON sn.assignment_id = sa.id "
+                                        "JOIN student st ON sa.student_id = st.id"), key=repr),
+            "comments": sorted(db.execute("SELECT st.id, c.name, m.auto_comment "
+                                          "FROM comment m JOIN base_cell c ON m.cell_id = c.id "
+                                          "JOIN submitted_notebook sn ON m.notebook_id = sn.id "
+                                          "JOIN submitted_assignment sa ON sn.assignment_id = sa.id "
+                                          "JOIN student st ON sa.student_id = st.id"), key=repr),
         }
     finally:
         db.close()
@@ -170,7 +171,7 @@ def graded(tmp_path_factory):
     serial_run = h.nbgrader(serial, "autograde", ASSIGNMENT, "--force", check=False)
     serial_s = time.monotonic() - started
     started = time.monotonic()
-    parallel_run = _parallel(parallel, "--workers", "2")
+    parallel_run = _parallel(parallel, "--workers", "2", "--batch", "2")  # batches here, single tasks below
     parallel_s = time.monotonic() - started
     return {"serial": serial, "parallel": parallel, "serial_run": serial_run, "parallel_run": parallel_run,
             "submitted_before": before, "serial_s": serial_s, "parallel_s": parallel_s}
@@ -213,7 +214,8 @@ def test_equivalent_autograded_notebooks_and_failures(graded):
         assert (parallel_folder / f"{ASSIGNMENT}.ipynb").stat().st_mode & 0o777 == \
             (serial_folder / f"{ASSIGNMENT}.ipynb").stat().st_mode & 0o777
     # what the links pointed to was never copied into autograded/ (the sandbox drops nbgrader's copies)
-    assert sorted(p.name for p in (parallel_root / "autograded" / LINKED / ASSIGNMENT).iterdir()) == [f"{ASSIGNMENT}.ipynb"]
+    graded_files = sorted(p.name for p in (parallel_root / "autograded" / LINKED / ASSIGNMENT).iterdir())
+    assert graded_files == [f"{ASSIGNMENT}.ipynb"]
 
 
 def test_submitted_files_untouched_and_names_escaped(graded):

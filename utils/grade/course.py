@@ -102,7 +102,8 @@ class Course:
         from nbgrader.api import MissingEntry
 
         if not self.db_path.is_file():
-            raise CourseError(f"no gradebook at {self.db_path}: run nbgrader generate_assignment {self.assignment} first")
+            raise CourseError(f"no gradebook at {self.db_path}: "
+                              f"run nbgrader generate_assignment {self.assignment} first")
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             with _quiet_gradebook(self.db_url) as gb:
@@ -323,14 +324,16 @@ class Course:
         db = sqlite3.connect(f"file:{self.db_path}?mode=ro", uri=True)
         try:
             return db.execute("SELECT 1 FROM submitted_assignment s JOIN assignment a ON s.assignment_id = a.id "
-                              "WHERE s.student_id = ? AND a.name = ?", (found.student, self.assignment)).fetchone() is not None
+                              "WHERE s.student_id = ? AND a.name = ?",
+                              (found.student, self.assignment)).fetchone() is not None
         finally:
             db.close()
 
     def remember(self, found: Found, fingerprint: str, outcome: str, notebooks: list[str]) -> None:
         self.state_file.parent.mkdir(parents=True, exist_ok=True)
         line = json.dumps({"student": found.student, "digest": found.digest, "fingerprint": fingerprint,
-                           "outcome": outcome, "notebooks": notebooks, "at": datetime.now().isoformat(timespec="seconds")})
+                           "outcome": outcome, "notebooks": notebooks,
+                           "at": datetime.now().isoformat(timespec="seconds")})
         with open(self.state_file, "a", encoding="utf-8") as f:
             f.write(line + "\n")
 

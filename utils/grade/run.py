@@ -89,13 +89,15 @@ class Summary:
         if flagged:
             lines.append("flagged for review (formgrader: the cell needs a manual grade; the reason is its comment):")
             for r in flagged:
-                lines += [f"  {shown(r.student)}: {shown(cell)}: {shown(reason, 300)}" for cell, reason in r.flagged.items()]
+                lines += [f"  {shown(r.student)}: {shown(cell)}: {shown(reason, 300)}"
+                          for cell, reason in r.flagged.items()]
         if self.skipped:
             lines.append("not graded:")
             lines += [f"  {shown(s.student)}: {s.reason}" for s in self.skipped]
         if unchanged:
             lines.append("unchanged since they were last graded (use --force to regrade): "
-                         + ", ".join(shown(r.student, 60) for r in unchanged[:20]) + (" ..." if len(unchanged) > 20 else ""))
+                         + ", ".join(shown(r.student, 60) for r in unchanged[:20])
+                         + (" ..." if len(unchanged) > 20 else ""))
         return "\n".join(lines)
 
 

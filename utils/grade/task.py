@@ -187,7 +187,8 @@ def _outcome(tmp: Path, assignment: str, student: str, returncode, log: str, tim
 def failure_reason(log: str, student: str, assignment: str) -> str:
     """The error nbgrader logged for this student: the last line of its traceback, or its message."""
     lines = log.splitlines()
-    marker = re.compile(rf"There was an error processing assignment: .*[/\\]{re.escape(student)}[/\\]{re.escape(assignment)}$")
+    marker = re.compile(rf"There was an error processing assignment: "
+                        rf".*[/\\]{re.escape(student)}[/\\]{re.escape(assignment)}$")
     for at, line in enumerate(lines):
         if marker.search(line):
             block = []
