@@ -46,7 +46,8 @@ def nbgrader(root: Path, *args: str, env: dict[str, str] | None = None, check: b
     done = subprocess.run([str(BIN / "nbgrader"), *args], cwd=root, env=full_env,
                           capture_output=True, text=True, timeout=timeout)
     if check and done.returncode != 0:
-        raise AssertionError(f"nbgrader {' '.join(args)} exited {done.returncode}:\n{done.stdout[-3000:]}\n{done.stderr[-6000:]}")
+        raise AssertionError(f"nbgrader {' '.join(args)} exited {done.returncode}:\n"
+                             f"{done.stdout[-3000:]}\n{done.stderr[-6000:]}")
     return done
 
 
