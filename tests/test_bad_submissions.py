@@ -1,16 +1,22 @@
 """Bad submissions (tests/corpus.py) graded end to end by the real ``nbgrader autograde``.
 
 For each exercise, one temporary course receives every kind of the corpus (cheats,
-crashes, hangs, floods, broken files) together with well-behaved students (a full
-solution, the untouched release, a partly correct one), and ONE autograde run grades
-them all, with a 20 s cell timeout (``--SandboxedExecute.timeout=20``; the course's
-own 600 s would make the hangs take 10 minutes each). The two exercises' runs use two
-courses and run side by side, since nbgrader cannot run two autogrades on one gradebook.
+attacks on the grader, crashes, hangs, floods, broken files) together with
+well-behaved students (a full solution, the untouched release, a partly correct one,
+correct answers in unusual styles), and ONE autograde run grades them all, with a
+45 s cell timeout (``--SandboxedExecute.timeout=45``; the course's own 600 s would
+make the hangs take 10 minutes each; 20 s proved too short for the set-up cell's
+``import keras`` on a busy 2-core machine); then ``generate_feedback`` runs once. The two
+exercises' runs use two courses and run side by side, since nbgrader cannot run two
+autogrades on one gradebook. The log carries timestamps, to time each submission.
 
-Checked: every student's exact score per test cell (and, for cheats, which defence
-caught it), the exit status and the students it reports, that student code changed
-nothing in the gradebook (definitions, a bystander's grades) or in ``submitted/``,
-reached nothing outside its sandbox, and left no process behind.
+Checked: every student's exact score per test cell, which test cells are flagged for
+review (and why, in the gradebook) and the error each shows; the exit status and the
+students it reports; that student code changed nothing in the gradebook (definitions,
+a bystander's grades) or in ``submitted/``, reached nothing outside its sandbox
+(files, links, the instructor's environment, log and terminal, other processes), fooled
+the kernel where the corpus says it does but never the grader, and left no process
+behind.
 """
 
 from __future__ import annotations
@@ -21,6 +27,7 @@ import re
 import subprocess
 import time
 import warnings
+from datetime import datetime
 from pathlib import Path
 
 import pytest
@@ -30,12 +37,16 @@ import corpus
 
 pytestmark = pytest.mark.slow
 
-CELL_TIMEOUT = 20
+CELL_TIMEOUT = 45
 DEFINITION_TABLES = ("course", "assignment", "notebook", "base_cell", "source_cell", "grade_cells",
                      "solution_cells", "task_cells", "alembic_version")
 BYSTANDER = "bystander"  # graded by hand before the run; has no submitted/ folder
 CASES = [(a, kind) for a in h.ASSIGNMENTS for kind in corpus.KINDS]
-
+LOG_FORMAT = ("--Application.log_format=%(asctime)s [%(name)s | %(levelname)s] %(message)s",
+              "--Application.log_datefmt=%H:%M:%S")
+CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")  # anything but \t and \n
+# The forged file name as nbgrader's log shows it (it indents what follows a newline).
+LOGGED_FORGED_NAME = re.escape(corpus.FORGED_NAME).replace(re.escape("\n"), r"\n\s*")
 
 
 def _course(root: Path, assignment: str) -> Path:
@@ -101,22 +112,30 @@ def _snapshot(root: Path) -> dict:
             "submitted": h.file_hashes(root / "submitted")}
 
 
-def _start_autograde(root: Path, assignment: str, tmp: Path) -> subprocess.Popen:
-    """nbgrader autograde in the background, with its own TMPDIR (where the sandbox's
-    scratch folders go), so that leftovers can be counted exactly."""
-    tmp.mkdir()
-    env = {**os.environ, "PATH": f"{h.BIN}{os.pathsep}{os.environ.get('PATH', '')}", "TMPDIR": str(tmp)}
+def _start(root: Path, tmp: Path, *args: str) -> subprocess.Popen:
+    """nbgrader in the background, with the instructor's secret in its environment and
+    its own TMPDIR (where the sandbox's scratch folders go), so that leftovers can be
+    counted exactly."""
+    tmp.mkdir(exist_ok=True)
+    env = {**os.environ, "PATH": f"{h.BIN}{os.pathsep}{os.environ.get('PATH', '')}", "TMPDIR": str(tmp),
+           corpus.SECRET_NAME: corpus.SECRET}
     env.pop("NBGRADER_EXECUTION", None)
     env.pop("COURSE_FAST_MODE", None)
-    return subprocess.Popen([str(h.BIN / "nbgrader"), "autograde", assignment, "--force",
-                             f"--SandboxedExecute.timeout={CELL_TIMEOUT}"],
-                            cwd=root, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    return subprocess.Popen([str(h.BIN / "nbgrader"), *args, *LOG_FORMAT], cwd=root, env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+
+
+def _output(process: subprocess.Popen, timeout: float) -> str:
+    """What the command printed, exactly as a terminal receives it (text mode would
+    turn a carriage return into a newline)."""
+    out, _ = process.communicate(timeout=timeout)
+    return out.decode("utf-8", errors="replace")
 
 
 @pytest.fixture(scope="module")
 def runs(tmp_path_factory):
-    """Both exercises handed in and autograded once (side by side); everything the
-    tests look at, collected."""
+    """Both exercises handed in, autograded once and given feedback once (side by side);
+    everything the tests look at, collected."""
     prepared = {}
     for assignment in h.ASSIGNMENTS:
         root = _course(tmp_path_factory.mktemp(f"course-{assignment}"), assignment)
@@ -124,23 +143,59 @@ def runs(tmp_path_factory):
         _add_bystander(root, assignment)
         prepared[assignment] = (root, submissions, _snapshot(root))
     started = time.monotonic()
-    processes = {a: _start_autograde(root, a, root.parent / f"tmp-{a}") for a, (root, _, _) in prepared.items()}
-    results = {}
+    processes = {a: _start(root, root.parent / f"tmp-{a}", "autograde", a, "--force",
+                           f"--SandboxedExecute.timeout={CELL_TIMEOUT}")
+                 for a, (root, _, _) in prepared.items()}
+    results, feedback = {}, {}
     try:
         for assignment, process in processes.items():
-            log, _ = process.communicate(timeout=900)
+            log = _output(process, timeout=2400)
             root, submissions, before = prepared[assignment]
             results[assignment] = {
                 "root": root, "submissions": submissions, "before": before, "after": _snapshot(root),
                 "returncode": process.returncode, "log": log, "seconds": time.monotonic() - started,
                 "scores": h.scores(root, assignment), "tmp": root.parent / f"tmp-{assignment}",
             }
+            feedback[assignment] = _start(root, root.parent / f"tmp-{assignment}", "generate_feedback",
+                                          assignment, "--force")
+        for assignment, process in feedback.items():
+            log = _output(process, timeout=600)
+            results[assignment].update(feedback_log=log, feedback_returncode=process.returncode)
     finally:
-        for process in processes.values():
+        for process in [*processes.values(), *feedback.values()]:
             if process.poll() is None:
                 process.kill()
                 process.wait()
+    each = ", ".join(f"{a} autograde {r['seconds']:.0f} s" for a, r in results.items())
+    print(f"\ncorpus fixture: {time.monotonic() - started:.0f} s for autograde and feedback of both exercises ({each})")
     return results
+
+
+def _lines(log: str) -> list[str]:
+    """The log as a terminal shows it: a carriage return starts a line too."""
+    return re.split(r"\r\n|\r|\n", log)
+
+
+def _seconds_per_student(log: str, assignment: str) -> dict[str, float]:
+    """From the timestamped log: how long nbgrader spent autograding each notebook."""
+    stamp = re.compile(r"^(\d\d:\d\d:\d\d) \[AutogradeApp \| \w+\] (.*)$")
+    started, took = {}, {}
+    for line in log.split("\n"):
+        m = stamp.match(line)
+        if not m:
+            continue
+        at = datetime.strptime(m.group(1), "%H:%M:%S")
+        if m.group(2).startswith("Autograding ") and "/autograded/" in m.group(2):
+            started[m.group(2).split("/autograded/")[1].split("/")[0]] = at
+        elif m.group(2).startswith("Writing ") and "/autograded/" in m.group(2):
+            student = m.group(2).split("/autograded/")[1].split("/")[0]
+            if student in started and student not in took:
+                took[student] = (at - started[student]).total_seconds() % 86400
+    return took
+
+
+def _files(folder: Path) -> dict[str, bytes]:
+    return {str(p.relative_to(folder)): p.read_bytes() for p in folder.rglob("*") if p.is_file() and not p.is_symlink()}
 
 
 # ---------------------------------------------------------------- the batch
@@ -155,13 +210,14 @@ def test_batch_finishes_and_reports_exactly_the_broken_notebooks(runs, assignmen
     assert run["returncode"] == 1  # nbgrader's status when any student failed
     graded = {s for s, sub in run["submissions"].items() if sub.outcome == "graded"}
     assert graded <= set(run["scores"]), "the batch stopped before grading everyone"
+    assert run["feedback_returncode"] == 0, run["feedback_log"][-3000:]
 
 
 @pytest.mark.parametrize("assignment", h.ASSIGNMENTS)
 def test_short_cell_timeout_took_effect(runs, assignment):
     """With the course's 600 s per cell, the hangs alone would take 10 minutes."""
     run = runs[assignment]
-    assert run["seconds"] < 600
+    assert _seconds_per_student(run["log"], assignment)["hangs"] < 600
     outputs = h.outputs_of(run["root"], "hangs", assignment)
     answer = [o.get("ename") for o in outputs["dropout_answer"] if o.get("output_type") == "error"]
     assert "CellTimeoutError" in answer, answer
@@ -169,10 +225,26 @@ def test_short_cell_timeout_took_effect(runs, assignment):
         assert any("did not stop when interrupted" in o.get("evalue", "") for o in outputs["dropout_answer"])
 
 
+@pytest.mark.parametrize("assignment", h.ASSIGNMENTS)
+def test_set_up_ran_in_every_kernel(runs, assignment):
+    """Everything the kernel side of this corpus shows (kernel deaths, the witness cells,
+    what the cheater reached) needs the set-up cell to finish within CELL_TIMEOUT; on a
+    machine too busy for that, say so rather than fail obscurely below."""
+    run = runs[assignment]
+    for student, sub in run["submissions"].items():
+        if sub.outcome == "graded":
+            errors = [o.get("ename") for o in h.outputs_of(run["root"], student, assignment)["setup"]
+                      if o.get("output_type") == "error"]
+            assert errors == [], (f"{student}: the set-up cell failed ({errors}): the machine may be too busy "
+                                  f"for the {CELL_TIMEOUT} s cell timeout")
+
+
 # ---------------------------------------------------------------- every student's score
 
 @pytest.mark.parametrize("assignment, kind", CASES, ids=[f"{a}-{k.__name__}" for a, k in CASES])
 def test_exact_score(runs, assignment, kind):
+    """Each test cell's exact score, its flag for review, the error it shows (the
+    grader's verdict, never what the kernel printed) and the answer cell's comment."""
     run = runs[assignment]
     student = corpus.student_name(kind)
     sub = run["submissions"][student]
@@ -181,7 +253,7 @@ def test_exact_score(runs, assignment, kind):
         assert student not in run["scores"]
         return
     got = run["scores"][student]
-    points = {f"{q}_check": float(p) for q, p in corpus.POINTS[assignment].items()}
+    points = {corpus.test_cell(assignment, q): p for q, p in corpus.points(assignment).items()}
     assert got["max_code"] == sum(points.values())
     if sub.outcome == "failed":
         assert not autograded.exists()
@@ -193,32 +265,57 @@ def test_exact_score(runs, assignment, kind):
     cells = {name: score for name, (score, manual) in got["cells"].items() if name in points}
     assert cells == sub.scores, kind.__doc__
     assert got["code"] == sub.total
-    assert not any(got["cells"][name][1] for name in points), "a test cell was left for manual grading"
+    assert {name for name in points if got["cells"][name][1]} == sub.review, kind.__doc__
     outputs = h.outputs_of(run["root"], student, assignment)
-    for cell, error in sub.why.items():
-        assert error in [o.get("ename") for o in outputs[cell] if o.get("output_type") == "error"], (cell, outputs[cell])
-    for cell in points:  # a test cell's value would count as partial credit: never kept
-        assert not [o for o in outputs[cell] if o.get("output_type") == "execute_result"]
+    for cell in points:
+        shown = [o.get("ename") for o in outputs[cell] if o.get("output_type") == "error"]
+        assert shown == ([sub.error(cell)] if sub.error(cell) else []), (cell, outputs[cell])
+        assert [o.output_type for o in outputs[cell]][:1] == ["display_data"]  # the verdict's box
+        assert not [o for o in outputs[cell] if o.get("output_type") == "execute_result"]  # no partial credit
+    with h.gradebook(run["root"]) as gb:
+        for q in corpus.questions(assignment):
+            comment = gb.find_comment(corpus.answer_cell(assignment, q), assignment, assignment, student)
+            flagged = (comment.auto_comment or "").startswith("Flagged for review")
+            assert flagged == (corpus.test_cell(assignment, q) in sub.review), (q, comment.auto_comment)
+
+
+@pytest.mark.parametrize("kind", corpus.KINDS, ids=[k.__name__ for k in corpus.KINDS])
+def test_docstrings_state_the_expectations(runs, kind):
+    """Each builder's docstring ends in ``Expected: red_wine N (flagged: ...), spotify M``
+    (or ``failed``/``absent``); it must say what the builder returns."""
+    claim = re.search(r"Expected: (.*?)\.?\s*$", kind.__doc__, re.DOTALL).group(1)
+    for assignment in h.ASSIGNMENTS:
+        sub = runs[assignment]["submissions"][corpus.student_name(kind)]
+        if sub.outcome != "graded":
+            assert claim == sub.outcome
+            continue
+        m = re.search(rf"{assignment} (\d+)(?: \(flagged: ([a-z_, ]+)\))?", claim)
+        assert m, claim
+        flagged = {corpus.test_cell(assignment, q.strip()) for q in (m.group(2) or "").split(",") if q.strip()}
+        assert (float(m.group(1)), flagged) == (sub.total, sub.review), (assignment, claim)
 
 
 # ---------------------------------------------------------------- what a kind must also show
+
+KERNEL_KILLERS = {"red_wine": ("batchnorm_answer", "input_bn_answer"), "spotify": ("dropout_answer", "batchnorm_answer")}
+
 
 @pytest.mark.parametrize("assignment", h.ASSIGNMENTS)
 def test_kernel_deaths_are_recorded_and_the_rest_ran(runs, assignment):
     run = runs[assignment]
     nb = h.read(h.notebook_path(run["root"], "autograded/exits", assignment))
-    killer = "batchnorm_answer" if assignment == "red_wine" else "dropout_answer"
     ids = [c.metadata.get("nbgrader", {}).get("grade_id") for c in nb.cells]
-    at = ids.index(killer)
-    assert [o.ename for o in nb.cells[at].outputs if o.output_type == "error"] == ["KernelDied"]
-    assert all(c.execution_count for c in nb.cells[at + 1:] if c.cell_type == "code")
+    for killer in KERNEL_KILLERS[assignment]:
+        at = ids.index(killer)
+        assert [o.ename for o in nb.cells[at].outputs if o.output_type == "error"] == ["KernelDied"], killer
+        assert all(c.execution_count for c in nb.cells[at + 1:] if c.cell_type == "code")
 
 
 @pytest.mark.parametrize("assignment", h.ASSIGNMENTS)
 def test_gigantic_output_is_truncated(runs, assignment):
-    """nbgrader keeps 1000 lines per cell; the grader's worker keeps at most
+    """nbgrader keeps 1000 lines per cell; the grader's runner keeps at most
     MAX_CELL_OUTPUT characters per cell (the 50 MB come as one long line)."""
-    from utils.sandbox.worker import MAX_CELL_OUTPUT
+    from utils.sandbox.runner import MAX_CELL_OUTPUT
 
     run = runs[assignment]
     path = h.notebook_path(run["root"], "autograded/floods", assignment)
@@ -236,6 +333,117 @@ def test_cheater_reached_nothing(runs, assignment):
     outputs = h.outputs_of(run["root"], "cheater", assignment)
     printed = "".join(o.get("text", "") for o in outputs["dropout_answer"])
     assert printed.strip() == "reached: []"
+
+
+@pytest.mark.parametrize("assignment", h.ASSIGNMENTS)
+def test_forgeries_fool_the_kernel_but_not_the_grader(runs, assignment):
+    """The witness cell shows what the student's own kernel concluded: each forgery the
+    corpus says fools it did (so the attack is live), while the grades above are 0."""
+    run = runs[assignment]
+    for student, sub in run["submissions"].items():
+        if sub.witness is None:
+            continue
+        nb = h.read(h.notebook_path(run["root"], f"autograded/{student}", assignment))
+        printed = "".join(o.get("text", "") for o in nb.cells[-1].get("outputs", []) if o.get("output_type") == "stream")
+        said = re.search(r"^WITNESS (.*)$", printed, re.MULTILINE)
+        assert said, (student, nb.cells[-1].get("outputs"))
+        assert json.loads(said.group(1)) == sub.witness, student
+        assert run["scores"][student]["code"] == 0
+
+
+@pytest.mark.parametrize("assignment", h.ASSIGNMENTS)
+def test_test_cells_ran_despite_skip_execution_tags(runs, assignment):
+    """forges-grading tagged every test cell skip-execution (nbclient would skip them,
+    and nbgrader give full points for a cell without an error): they ran all the same."""
+    run = runs[assignment]
+    submitted = h.read(h.notebook_path(run["root"], "submitted/forges-grading", assignment))
+    graded = h.read(h.notebook_path(run["root"], "autograded/forges-grading", assignment))
+    tests = {corpus.test_cell(assignment, q) for q in corpus.questions(assignment)}
+    assert all("skip-execution" in c.metadata.get("tags", []) for c in submitted.cells
+               if c.metadata.get("nbgrader", {}).get("grade_id") in tests)
+    ran = [c for c in graded.cells if c.metadata.get("nbgrader", {}).get("grade_id") in tests]
+    assert len(ran) == len(tests)
+    assert all(c.execution_count and "skip-execution" not in c.metadata.get("tags", []) for c in ran)
+
+
+@pytest.mark.parametrize("assignment", h.ASSIGNMENTS)
+def test_linked_files_reach_neither_autograded_nor_feedback(runs, assignment):
+    """nbgrader copied what each handed-in file link points to (the log says so); the
+    grader dropped every copy, so autograded/links/ and feedback/links/ hold only the
+    notebook and its page, and nothing of any link's target is in them."""
+    run = runs[assignment]
+    root = run["root"]
+    for name, (target, mark) in corpus.LINKED.items():
+        path = root / "submitted" / "links" / assignment / name
+        if path.is_file():  # the attack is live: the target holds what would betray it
+            assert mark.encode() in path.read_bytes() or name == "environ.txt", name
+            assert re.search(rf"Copying \S*/links/{assignment}/{re.escape(name)} -> ", run["log"]), name
+        assert f"Dropped {name}: it was handed in as a symbolic link" in run["log"], name
+    autograded, feedback = root / "autograded" / "links" / assignment, root / "feedback" / "links" / assignment
+    assert sorted(_files(autograded)) == [f"{assignment}.ipynb"]
+    assert sorted(_files(feedback)) == [f"{assignment}.html"]
+    for folder in (autograded, feedback):
+        for relative, data in _files(folder).items():
+            for name, (_, mark) in corpus.LINKED.items():
+                assert mark.encode() not in data, (relative, name)
+
+
+def test_instructors_environment_is_in_no_notebook_or_page(runs):
+    """nbgrader ran with a token in its environment (corpus.SECRET_NAME); no kernel, no
+    judge and no copied /proc/self/environ brought it into any student's files."""
+    for run in runs.values():
+        for top in ("autograded", "feedback"):
+            for relative, data in _files(run["root"] / top).items():
+                assert corpus.SECRET.encode() not in data, relative
+
+
+@pytest.mark.parametrize("assignment", h.ASSIGNMENTS)
+def test_stopped_kernel_costs_at_most_its_budget(runs, assignment):
+    """stops SIGSTOPped its parent and every process it could see: it saw only its own
+    sandbox (its first process, which ignores the signal, and itself), the cell timed out,
+    the kernel was replaced, and the notebook took no longer than its wall budget."""
+    from utils.sandbox.execute import STARTUP_MARGIN, SandboxedExecute
+
+    run = runs[assignment]
+    outputs = h.outputs_of(run["root"], "stops", assignment)
+    printed = "".join(o.get("text", "") for o in outputs["dropout_answer"] if o.get("output_type") == "stream")
+    assert re.search(r"parent 1 sees \[1, 2\]", printed), printed
+    assert any("did not stop when interrupted" in o.get("evalue", "") for o in outputs["dropout_answer"])
+    source = h.read(h.notebook_path(h.REPO, "solutions", assignment))
+    cap = SandboxedExecute().submission_timeout
+    budget = min(cap, CELL_TIMEOUT * sum(c.cell_type == "code" for c in source.cells)) + STARTUP_MARGIN
+    took = _seconds_per_student(run["log"], assignment)
+    assert took["stops"] <= budget, (took["stops"], budget)
+
+
+@pytest.mark.parametrize("assignment", h.ASSIGNMENTS)
+def test_forged_log_lines_never_reach_the_instructor(runs, assignment):
+    """forges-log printed fake ``[AutogradeApp | INFO]`` lines with ANSI escapes to every
+    stream it could reach, and made the grader quote one in a reason for review. The
+    notebook keeps what the kernel printed; the autograde and feedback logs show the
+    quoted reason escaped on one line, and nothing else of it."""
+    run = runs[assignment]
+    outputs = h.outputs_of(run["root"], "forges-log", assignment)
+    assert corpus.FORGED_MARK in "".join(o.get("text", "") for o in outputs["dropout_answer"])  # the attack ran
+    quoted = False
+    for log in (run["log"], run["feedback_log"]):
+        # nbgrader's own lines that name the forged file are the subject of the next test
+        pieces = _lines(re.sub(LOGGED_FORGED_NAME, "<the forged file name>", log))
+        assert not [p for p in pieces if p.lstrip().startswith(f"[AutogradeApp | INFO] {corpus.FORGED_MARK}")]
+        for piece in pieces:
+            assert not CONTROL.search(piece), repr(piece)
+            if corpus.FORGED_MARK in piece:
+                assert "batchnorm_check needs manual review" in piece and "\\x1b[2K\\r" in piece, piece
+                quoted = True
+    assert quoted, "the grader did not quote the forged reason: the attack did not reach the log"
+
+
+@pytest.mark.xfail(strict=True, reason="nbgrader logs the names of handed-in files raw ('Copying ...'), "
+                                       "before the course's code runs; a name can forge a log line")
+@pytest.mark.parametrize("assignment", h.ASSIGNMENTS)
+def test_file_names_cannot_forge_log_lines(runs, assignment):
+    pieces = _lines(runs[assignment]["log"])
+    assert not [p for p in pieces if p.lstrip().startswith(f"[AutogradeApp | INFO] {corpus.FORGED_NAME_MARK}")]
 
 
 @pytest.mark.parametrize("assignment", h.ASSIGNMENTS)

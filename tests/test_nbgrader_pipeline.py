@@ -26,12 +26,19 @@ import corpus
 
 pytestmark = pytest.mark.slow
 
-# Points per autograded question, and written (manually graded) points.
-POINTS = {
-    "red_wine": {"dropout_check": 2, "batchnorm_check": 2, "input_bn_check": 2},
-    "spotify": {"dropout_check": 3, "batchnorm_check": 3},
-}
-WRITTEN = {"red_wine": {"written_answer": 2}, "spotify": {"written_dropout": 2, "written_batchnorm": 2}}
+
+def _written(assignment) -> dict[str, float]:
+    """grade_id -> points of every written (manually graded) answer in the source notebook."""
+    nb = h.read(h.notebook_path(h.REPO, "solutions", assignment))
+    return {c.metadata.nbgrader["grade_id"]: float(c.metadata.nbgrader["points"]) for c in nb.cells
+            if c.cell_type == "markdown" and c.metadata.get("nbgrader", {}).get("grade")
+            and c.metadata.nbgrader.get("solution")}
+
+
+# Points per autograded question (test cell -> points), and written points, from the
+# source notebooks' nbgrader metadata and the registry (utils.checks.registry).
+POINTS = {a: {corpus.test_cell(a, q): p for q, p in corpus.points(a).items()} for a in h.ASSIGNMENTS}
+WRITTEN = {a: _written(a) for a in h.ASSIGNMENTS}
 
 # Plausible written answers, to be graded by hand.
 WRITTEN_ANSWERS = {
@@ -43,15 +50,17 @@ WRITTEN_ANSWERS = {
 
 def wrong_answers(assignment):
     """Plausible mistakes (corpus.WRONG) for every question but dropout, by answer cell."""
-    return {f"{q}_answer": code for q, code in corpus.WRONG[assignment].items() if q != "dropout"}
+    return {corpus.answer_cell(assignment, q): code for q, code in corpus.WRONG[assignment].items() if q != "dropout"}
 
 
-PARTIAL_POINTS = {"red_wine": POINTS["red_wine"]["dropout_check"], "spotify": POINTS["spotify"]["dropout_check"]}
+PARTIAL_POINTS = {a: POINTS[a][corpus.test_cell(a, "dropout")] for a in h.ASSIGNMENTS}
 
 
 def _submissions(release, assignment):
-    solution_answers = h.solution_sources(assignment)
-    partial = {"dropout_answer": solution_answers["dropout_answer"], **wrong_answers(assignment),
+    assert set(WRITTEN_ANSWERS[assignment]) == set(WRITTEN[assignment])
+    assert set(corpus.WRONG[assignment]) == set(corpus.questions(assignment))
+    dropout = corpus.answer_cell(assignment, "dropout")
+    partial = {dropout: h.solution_sources(assignment)[dropout], **wrong_answers(assignment),
                **WRITTEN_ANSWERS[assignment]}
     return {
         "solution": h.solved(release, assignment),
@@ -179,7 +188,8 @@ def test_partly_correct_gets_exactly_its_correct_questions(course, assignment):
     _, scores = course
     got = scores[assignment]["partial"]
     assert got["code"] == PARTIAL_POINTS[assignment]
-    assert got["cells"]["dropout_check"][0] == POINTS[assignment]["dropout_check"]
+    dropout = corpus.test_cell(assignment, "dropout")
+    assert got["cells"][dropout][0] == POINTS[assignment][dropout]
 
 
 @pytest.mark.parametrize("assignment", h.ASSIGNMENTS)
@@ -217,8 +227,9 @@ def test_grades_export_to_csv(course):
     for assignment in h.ASSIGNMENTS:
         for student, s in scores[assignment].items():
             assert got[(assignment, student)] == s["code"]  # written answers not graded yet
-    assert {float(r["max_score"]) for r in rows if r["assignment"] == "spotify"} == {10.0}
-    assert {float(r["max_score"]) for r in rows if r["assignment"] == "red_wine"} == {8.0}
+    for assignment in h.ASSIGNMENTS:
+        total = sum(POINTS[assignment].values()) + sum(WRITTEN[assignment].values())
+        assert {float(r["max_score"]) for r in rows if r["assignment"] == assignment} == {total}
 
 
 def _epochs_trained(root, student, assignment):
