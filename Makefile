@@ -45,6 +45,7 @@ lab: setup
 # and solutions/ store outputs (exercises/ is released without), so only they
 # run again.
 test: setup
+	$(BIN)/ruff check .
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 ifeq ($(strip $(PYTEST_ARGS)),)
 	$(MAKE) --no-print-directory test-onednn

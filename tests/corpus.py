@@ -763,7 +763,8 @@ def forges_keras(release, exercise, ctx):
         answers = {"dropout": dropout, "batchnorm": forged("batchnorm", "forge_get_config"),
                    "input_bn": forged("input_bn", "forge_serialize")}
     else:
-        answers = {"dropout": forged("dropout", "forge_serialize"), "batchnorm": forged("batchnorm", "forge_get_config")}
+        answers = {"dropout": forged("dropout", "forge_serialize"),
+                   "batchnorm": forged("batchnorm", "forge_get_config")}
     nb = with_witness(with_answers(release, exercise, answers), exercise)
     return Submission(nb, **expect(exercise, flagged=questions(exercise)),
                       witness={q: "correct" for q in questions(exercise)})
@@ -789,7 +790,8 @@ def forges_grading(release, exercise, ctx):
                 + payload("fake_export", RIGHT=_Name(right), QID=f"{exercise}.{q}"))
 
     answers = {"dropout": correct_as(exercise, "dropout", "_right") + WRONG[exercise]["dropout"]
-               + payload("swap_serialize_on_import", RIGHT=_Name("_right"), VARIABLE_NAME=variable(exercise, "dropout"))}
+               + payload("swap_serialize_on_import", RIGHT=_Name("_right"),
+                         VARIABLE_NAME=variable(exercise, "dropout"))}
     answers.update({q: exported(q) for q in questions(exercise) if q != "dropout"})
     nb = with_witness(with_answers(release, exercise, answers), exercise)
     for cell in nb.cells:

@@ -297,7 +297,8 @@ def test_docstrings_state_the_expectations(runs, kind):
 
 # ---------------------------------------------------------------- what a kind must also show
 
-KERNEL_KILLERS = {"red_wine": ("batchnorm_answer", "input_bn_answer"), "spotify": ("dropout_answer", "batchnorm_answer")}
+KERNEL_KILLERS = {"red_wine": ("batchnorm_answer", "input_bn_answer"),
+                  "spotify": ("dropout_answer", "batchnorm_answer")}
 
 
 @pytest.mark.parametrize("assignment", h.ASSIGNMENTS)
@@ -320,7 +321,8 @@ def test_gigantic_output_is_truncated(runs, assignment):
     run = runs[assignment]
     path = h.notebook_path(run["root"], "autograded/floods", assignment)
     outputs = h.outputs_of(run["root"], "floods", assignment)
-    printed = {cell: "".join(o.get("text", "") for o in outputs[cell]) for cell in ("dropout_answer", "batchnorm_answer")}
+    printed = {cell: "".join(o.get("text", "") for o in outputs[cell])
+               for cell in ("dropout_answer", "batchnorm_answer")}
     assert "Output truncated" in printed["dropout_answer"]  # nbgrader's LimitOutput
     assert "output truncated by the grader" in printed["batchnorm_answer"]
     assert all(len(text) <= MAX_CELL_OUTPUT + 100 for text in printed.values())
@@ -344,7 +346,8 @@ def test_forgeries_fool_the_kernel_but_not_the_grader(runs, assignment):
         if sub.witness is None:
             continue
         nb = h.read(h.notebook_path(run["root"], f"autograded/{student}", assignment))
-        printed = "".join(o.get("text", "") for o in nb.cells[-1].get("outputs", []) if o.get("output_type") == "stream")
+        printed = "".join(o.get("text", "") for o in nb.cells[-1].get("outputs", [])
+                          if o.get("output_type") == "stream")
         said = re.search(r"^WITNESS (.*)$", printed, re.MULTILINE)
         assert said, (student, nb.cells[-1].get("outputs"))
         assert json.loads(said.group(1)) == sub.witness, student
@@ -373,7 +376,7 @@ def test_linked_files_reach_neither_autograded_nor_feedback(runs, assignment):
     notebook and its page, and nothing of any link's target is in them."""
     run = runs[assignment]
     root = run["root"]
-    for name, (target, mark) in corpus.LINKED.items():
+    for name, (_target, mark) in corpus.LINKED.items():
         path = root / "submitted" / "links" / assignment / name
         if path.is_file():  # the attack is live: the target holds what would betray it
             assert mark.encode() in path.read_bytes() or name == "environ.txt", name

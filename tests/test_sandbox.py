@@ -10,7 +10,6 @@ test process, as nbgrader runs it (nbgrader's process is the grader).
 import os
 import resource
 import shutil
-import signal
 import socket
 import tempfile
 import time
