@@ -173,8 +173,9 @@ def _grade_locked(course: Course, started: float, *, workers, scheduler, client,
     summary.skipped = skipped
     try:
         if todo:
+            tty = getattr(stream, "isatty", lambda: False)()
             bar = tqdm(total=len(todo), desc=f"grading {assignment}", unit="submission", file=stream,
-                       disable=not progress, dynamic_ncols=True, smoothing=0.1)
+                       disable=not progress, dynamic_ncols=True, smoothing=0.1, mininterval=0.5 if tty else 30)
             try:
                 results += _run(client, course, shared, fingerprint, todo, batch, task, bar, stream)
             finally:
@@ -318,5 +319,6 @@ def _run(client, course: Course, shared: dict, fingerprint: str, todo: list[Foun
                 pending.pop(future)
                 for item in names.values():
                     finish(Result(item.student, "error", f"no result after {backstop:.0f} s"))
-        bar.refresh()
+        if getattr(stream, "isatty", lambda: False)():
+            bar.refresh()  # the elapsed time and ETA move while a long submission runs
     return results

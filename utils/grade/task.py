@@ -50,7 +50,7 @@ def placeholder(index: int) -> str:
 def safe_relative(rel: str) -> PurePosixPath:
     """A relative path that stays inside the folder it is joined to."""
     parts = rel.split("/")
-    if not rel or "\0" in rel or "\\" in rel or any(p in ("", ".", "..") for p in parts):
+    if not rel or "\0" in rel or any(p in ("", ".", "..") for p in parts):
         raise ValueError(f"unsafe relative path {rel!r}")
     return PurePosixPath(rel)
 
