@@ -140,6 +140,9 @@ def _rows(root: Path) -> dict:
 def _shown(outputs: list) -> list:
     """Outputs as a reader sees them: consecutive stream chunks joined (how the kernel
     splits them depends on timing), each line as it ends up after carriage returns."""
+    if any(o.get("ename") == "KernelDied" for o in outputs):
+        # what reached the notebook before the kernel died depends on timing: only the errors count
+        outputs = [o for o in outputs if o.get("output_type") == "error"]
     shown = []
     for o in outputs:
         if o.get("output_type") == "stream" and shown and shown[-1][0] == "stream" and shown[-1][1] == o.get("name"):
