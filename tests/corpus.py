@@ -586,7 +586,9 @@ def hangs(release, exercise, ctx):
 def floods(release, exercise, ctx):
     """Gigantic output: two million printed lines in one answer cell (legal: the judge
     prints them to nowhere), 50 MB written straight to the kernel's stdout with ``os``
-    in another (refused). Truncated in the notebook. red_wine's input_bn is wrong.
+    in another (refused). Truncated in the notebook, or refused unread where one message
+    is too large (that cell then fails and the kernel is replaced). red_wine's input_bn
+    is wrong.
 
     Expected: red_wine 2 (flagged: batchnorm), spotify 3 (flagged: batchnorm)."""
     answers = {"dropout": correct(exercise, "dropout") + "\nfor i in range(2_000_000):\n    print(i)\n",

@@ -315,7 +315,9 @@ def test_kernel_deaths_are_recorded_and_the_rest_ran(runs, assignment):
 @pytest.mark.parametrize("assignment", h.ASSIGNMENTS)
 def test_gigantic_output_is_truncated(runs, assignment):
     """nbgrader keeps 1000 lines per cell; the grader's runner keeps at most
-    MAX_CELL_OUTPUT characters per cell (the 50 MB come as one long line)."""
+    MAX_CELL_OUTPUT characters per cell (the 50 MB come as one long line), and refuses
+    unread any message over the kernel's MAX_MESSAGE_BYTES (the cell then fails and the
+    kernel is replaced: which happens depends on how the kernel batches what it captured)."""
     from utils.sandbox.runner import MAX_CELL_OUTPUT
 
     run = runs[assignment]
@@ -324,7 +326,8 @@ def test_gigantic_output_is_truncated(runs, assignment):
     printed = {cell: "".join(o.get("text", "") for o in outputs[cell])
                for cell in ("dropout_answer", "batchnorm_answer")}
     assert "Output truncated" in printed["dropout_answer"]  # nbgrader's LimitOutput
-    assert "output truncated by the grader" in printed["batchnorm_answer"]
+    refused = [o for o in outputs["batchnorm_answer"] if o.get("ename") == "CellTimeoutError"]
+    assert "output truncated by the grader" in printed["batchnorm_answer"] or refused
     assert all(len(text) <= MAX_CELL_OUTPUT + 100 for text in printed.values())
     assert path.stat().st_size < 2 * MAX_CELL_OUTPUT + 1_000_000
 
