@@ -42,7 +42,7 @@ from nbclient import NotebookClient
 import classroom as c  # benchmarks/classroom.py: a temporary course with a simulated class
 
 REPO = c.REPO
-FLOOR_IMPORTS = "import tensorflow, keras, utils.checks, utils.checks.red_wine, utils.checks.spotify"
+FLOOR_IMPORTS = "import tensorflow, keras, utils.checks, " + ", ".join(f"utils.checks.{e}" for e in c.ASSIGNMENTS)
 CLUSTER = {"machine_cores": 16, "nodes": 10, "cores_per_node": 16}
 
 FIT_PROBE = "import utils.training as _t; print(f'FIT_SECONDS={_t.FIT_SECONDS:.3f}')"

@@ -17,8 +17,10 @@ from pathlib import Path
 
 import nbformat
 
-REPO = Path(__file__).resolve().parents[1]
-ASSIGNMENTS = ("red_wine", "spotify")
+from utils.questions.registry import exercises
+
+from utils import REPO_ROOT as REPO  # noqa: E402
+ASSIGNMENTS = exercises()
 BIN = Path(sys.executable).parent
 _SOLUTION_MARKERS = re.compile(r"^[ \t]*### (BEGIN|END) SOLUTION[ \t]*\n?", re.MULTILINE)
 

@@ -40,7 +40,7 @@ from pathlib import Path
 import nbformat
 
 import _nbgrader_helpers as h
-from utils.checks import registry
+from utils.questions import registry
 
 ATTACKS = Path(__file__).resolve().parent / "attacks"
 SECRET = "corpus-secret-5d2e"           # in the instructor's environment while autograding,
@@ -419,7 +419,7 @@ def patched_checks(release, exercise, ctx):
     - dropout: ``checks.dropout.check`` rebound with ``object.__setattr__`` in the answer
       cell -> refused (a built-in beyond the pure ones, a dunder): flagged;
     - batchnorm: ``utils.checks.<exercise>.batchnorm`` replaced and
-      ``sys.modules['utils.checks.hidden']`` replaced in the answer cell -> refused (it
+      ``sys.modules['utils.questions.hidden']`` replaced in the answer cell -> refused (it
       imports sys and types, assigns attributes): flagged;
     - input_bn (red_wine): an inserted cell redefines ``checks`` as a namespace of no-ops;
       the answer cell itself is a plain wrong model -> judged incorrect (CheckFailed).
@@ -431,9 +431,9 @@ def patched_checks(release, exercise, ctx):
             import sys, types
             import utils.checks.{exercise}
             utils.checks.{exercise}.batchnorm = types.SimpleNamespace(check=lambda *a, **k: None)
-            fake = types.ModuleType("utils.checks.hidden")
+            fake = types.ModuleType("utils.questions.hidden")
             fake.regrade = lambda qid: None
-            sys.modules["utils.checks.hidden"] = fake
+            sys.modules["utils.questions.hidden"] = fake
         """),
     })
     if "input_bn" in questions(exercise):
@@ -454,7 +454,7 @@ def tampered_builtins(release, exercise, ctx):
     - dropout: ``builtins.AssertionError`` rebound and ``builtins.isinstance`` made to
       answer True whenever the course's code asks -> refused (it imports builtins, sys);
     - batchnorm: ``builtins.__import__`` patched so that the hidden test's fresh
-      ``from utils.checks.hidden import regrade`` gets a no-op, and the visible check
+      ``from utils.questions.hidden import regrade`` gets a no-op, and the visible check
       patched -> refused;
     - input_bn (red_wine; in spotify the batchnorm cell does this too): an IPython input
       transformer rewrites every later test cell to swallow the failure and end in ``100``
@@ -516,8 +516,8 @@ def shadow_package(release, exercise, ctx):
 
     Expected: red_wine 0, spotify 0."""
     init = payload("shadow_init").encode()
-    files = {"utils/__init__.py": init, "utils/checks/__init__.py": init,
-             "utils/checks/hidden.py": b"def regrade(qid):\n    return None\n"}
+    files = {"utils/__init__.py": init, "utils/questions/__init__.py": init,
+             "utils/questions/hidden.py": b"def regrade(qid):\n    return None\n"}
     nb = with_witness(with_answers(release, exercise, {q: WRONG[exercise][q] for q in questions(exercise)}), exercise)
     return Submission(nb, files=files, **expect(exercise), witness={q: "correct" for q in questions(exercise)})
 
@@ -779,7 +779,7 @@ def forges_grading(release, exercise, ctx):
       raise nothing and nbgrader would give full points): the grader resets the test
       cells' metadata, so they run and get the judge's verdict;
     - dropout: a ``sys.meta_path`` hook swaps ``serialize`` in every fresh import of
-      ``utils.checks.live``, so that the wrong model is described as the correct one,
+      ``utils.questions.live``, so that the wrong model is described as the correct one,
       even in the hidden test (tests/attacks/swap_serialize_on_import.py): the kernel
       says correct (the witness cell) -> refused: flagged;
     - batchnorm, input_bn (red_wine): the correct model's description written as a fake

@@ -28,7 +28,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
-ROOT = Path(__file__).resolve().parent.parent
+from utils import REPO_ROOT as ROOT  # noqa: E402
 CHROMIUM = Path("/usr/bin/chromium")
 # --no-sandbox: CI runs as root, where chromium refuses its own sandbox. The
 # background-networking flags keep it from calling home on a closed network.
@@ -41,7 +41,9 @@ TOKEN = "course-browser-test"
 # `utils` is not copied: it is pip-installed (editable), so kernels import it from the
 # repository, and the data is read from the repository's data/ (or the mirror).
 COURSE_PARTS = ("lessons", "exercises", "solutions", "nbgrader_config.py")
-ASSIGNMENTS = ("red_wine", "spotify")
+from utils.questions.registry import exercises  # noqa: E402
+
+ASSIGNMENTS = exercises()
 LESSON_TIMEOUT_S = 120
 EXERCISE_TIMEOUT_S = 120
 

@@ -9,13 +9,14 @@ import warnings
 import pytest
 
 from checks_models import sequential
-from utils.checks import feedback, question, spotify
-from utils.checks.model_spec import describe
+from utils.checks import spotify
+from utils.questions import feedback, question
+from utils.questions.model_spec import describe
 
 N = spotify.N_INPUTS
 HIDDEN_TEST = (  # the hidden test cell of solutions/spotify, for question 1
     'import sys; [sys.modules.pop(_m) for _m in list(sys.modules) if _m == "utils" or _m.startswith("utils.")]\n'
-    'from utils.checks.hidden import regrade; regrade("spotify.dropout")\n'
+    'from utils.questions.hidden import regrade; regrade("spotify.dropout")\n'
 )
 
 
@@ -244,9 +245,9 @@ def test_hidden_test_reimports_after_the_check_was_replaced(notebook, wrong, rig
 
 
 def test_hidden_test_reimports_after_sys_modules_was_patched(notebook, wrong, fresh_utils):
-    fake = type(sys)("utils.checks.hidden")
+    fake = type(sys)("utils.questions.hidden")
     fake.regrade = lambda qid: None
-    sys.modules["utils.checks.hidden"] = fake
+    sys.modules["utils.questions.hidden"] = fake
     notebook(model=wrong)
     with pytest.raises(Exception, match="rate 0.5"):
         _run_hidden_test()
@@ -284,7 +285,7 @@ def test_odd_descriptions_never_raise():
 
 def test_grader_side_needs_no_keras(keras, right):
     """The grader judges a plain dict: describe() imports nothing from Keras."""
-    import utils.checks.model_spec as spec_module
+    import utils.questions.model_spec as spec_module
 
     assert "keras" not in spec_module.__dict__
     spec = describe(json.loads(json.dumps(keras.saving.serialize_keras_object(right))))
@@ -293,7 +294,7 @@ def test_grader_side_needs_no_keras(keras, right):
 
 
 def test_unknown_question_id():
-    from utils.checks import find_question as find
+    from utils.questions import find_question as find
 
     with pytest.raises(KeyError):
         find("spotify.nope")

@@ -1,11 +1,10 @@
 """environment.yml (conda/Binder) and pyproject.toml must declare the same dependencies."""
 
 import tomllib
-from pathlib import Path
 
 import yaml
 
-ROOT = Path(__file__).resolve().parent.parent
+from utils import REPO_ROOT as ROOT  # noqa: E402
 
 
 def pyproject_requirements() -> set[str]:

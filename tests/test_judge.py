@@ -15,11 +15,11 @@ import textwrap
 import nbformat
 import pytest
 
-from utils.checks import registry
+from utils.questions import registry
 from utils.grading import judge
 from utils.grading.judgement import Judgement, Review
 from utils.grading.vet import Refused, vet
-from utils.data import REPO_ROOT
+from utils import REPO_ROOT
 
 pytestmark = pytest.mark.slow
 

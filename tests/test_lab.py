@@ -8,11 +8,10 @@ import subprocess
 import sys
 import time
 import urllib.request
-from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parent.parent
+from utils import REPO_ROOT as ROOT  # noqa: E402
 
 
 def free_port() -> int:

@@ -36,7 +36,7 @@ def _written(assignment) -> dict[str, float]:
 
 
 # Points per autograded question (test cell -> points), and written points, from the
-# source notebooks' nbgrader metadata and the registry (utils.checks.registry).
+# source notebooks' nbgrader metadata and the registry (utils.questions.registry).
 POINTS = {a: {corpus.test_cell(a, q): p for q, p in corpus.points(a).items()} for a in h.ASSIGNMENTS}
 WRITTEN = {a: _written(a) for a in h.ASSIGNMENTS}
 

@@ -23,7 +23,7 @@ pytestmark = pytest.mark.slow
 
 QUESTION_MODULE = '''
 """A throw-away exercise: one question."""
-from utils.checks.model_question import ModelQuestion, dense, dropout_layer
+from utils.questions.model_question import ModelQuestion, dense, dropout_layer
 
 dropout = ModelQuestion(
     qid="tiny.dropout", title="Question 1, dropout", variable="net",
@@ -57,7 +57,7 @@ def tiny_notebook() -> nbformat.NotebookNode:
         _cell("code", "import keras\nfrom keras import layers\nfrom utils.checks import tiny as checks",
               "setup", locked=True),
         _cell("code", ANSWER, "dropout_answer", solution=True),
-        _cell("code", 'checks.dropout.check()\n### BEGIN HIDDEN TESTS\nfrom utils.checks.hidden import regrade\n'
+        _cell("code", 'checks.dropout.check()\n### BEGIN HIDDEN TESTS\nfrom utils.questions.hidden import regrade\n'
                       'regrade("tiny.dropout")\n### END HIDDEN TESTS',
               "dropout_check", grade=True, locked=True, points=1),
     ])

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import subprocess
 import sys
-from pathlib import Path
 
 import nbformat
 import pandas as pd
@@ -18,7 +17,7 @@ from nbformat.v4 import new_code_cell, new_notebook, new_output
 from utils import nbval_tolerance as tol
 from utils.nbval_tolerance import agree
 
-REPO = Path(__file__).resolve().parents[1]
+from utils import REPO_ROOT as REPO  # noqa: E402
 
 
 def stored_stdout(notebook: str, cell_id: str) -> str:

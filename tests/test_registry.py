@@ -13,8 +13,8 @@ import nbformat
 import pytest
 from nbgrader.utils import is_grade, is_locked, is_solution
 
-from utils.checks import registry
-from utils.data import REPO_ROOT
+from utils.questions import registry
+from utils import REPO_ROOT
 
 
 def source_cells(exercise: str) -> dict[str, tuple[int, nbformat.NotebookNode]]:

@@ -18,7 +18,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from utils.data import REPO_ROOT
+from utils import REPO_ROOT
 from utils.sandbox import SandboxedExecute, execute
 from utils.sandbox.command import SandboxUnavailable, visible_paths
 
@@ -94,7 +94,7 @@ def test_repository_clone_shows_only_the_package_and_the_data(tmp_path):
                                              "exercises", "lessons", "README.md")]
     assert (REPO_ROOT / "solutions").is_dir() and (REPO_ROOT / ".git").exists()  # the attack has a target
     out = run([f"import os; print([p for p in {[str(p) for p in hidden]!r} if os.path.exists(p)])",
-               "from utils.checks.question import reference_answer; "
+               "from utils.questions.question import reference_answer; "
                "print(reference_answer('red_wine', 'dropout_answer'))"], tmp_path)
     assert out[0].strip() == "[]"
     assert out[1].strip() == "None"  # what checks.<q>.solution() would show

@@ -27,7 +27,7 @@ from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_outp
 from _html_probe import active_parts, scripts_of
 from utils import sanitize
 
-ROOT = Path(__file__).resolve().parents[1]
+from utils import REPO_ROOT as ROOT  # noqa: E402
 MARK = "PWNED"  # every payload would set or send this
 
 # --- payloads ----------------------------------------------------------------------
@@ -253,7 +253,7 @@ def test_svg_output_becomes_an_image():
 
 
 def test_the_notebook_keeps_plots_tables_check_boxes_errors_and_streams():
-    from utils.checks import feedback
+    from utils.questions import feedback
 
     png, table, box = _png(), _dataframe_html(), feedback.box("Question 1", "incorrect", "Add a Dropout <layer>")
     outputs = [

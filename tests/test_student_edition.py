@@ -47,13 +47,13 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from utils.checks.question import reference_answer
-from utils.checks.registry import exercises, is_setup_cell, questions
+from utils.questions.question import reference_answer
+from utils.questions.registry import exercises, is_setup_cell, questions
 from utils.settings import FAST_EPOCHS
 
 pytestmark = pytest.mark.slow
 
-ROOT = Path(__file__).resolve().parent.parent
+from utils import REPO_ROOT as ROOT  # noqa: E402
 SOLUTIONS = ROOT / "solutions"
 NAME = "course-student"
 
@@ -218,7 +218,7 @@ def test_the_edition_holds_the_lessons_the_released_exercises_and_its_own_files(
         assert (folder / rel).read_bytes() == (ROOT / rel).read_bytes(), f"{rel} differs from the repository's"
     for rel in (r for r in got if r.startswith("utils/")):
         assert (folder / rel).read_bytes() == (ROOT / rel).read_bytes(), f"{rel} differs from the repository's"
-    assert {"utils/__init__.py", "utils/checks/registry.py", "utils/selfcheck.py", "utils/lab_extensions.py"} <= got
+    assert {"utils/__init__.py", "utils/questions/registry.py", "utils/selfcheck.py", "utils/lab_extensions.py"} <= got
     assert {"data/manifest.toml", "data/README.md"} <= got
     own = {"README.md", "Makefile", "pyproject.toml", "environment.yml", "nbgrader_config.py"}
     assert own <= got

@@ -28,7 +28,7 @@ import pooch
 MIRROR_ENV = "COURSE_DATA_MIRROR"
 DATA_DIR_ENV = "COURSE_DATA_DIR"
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
+from utils import REPO_ROOT  # noqa: E402
 MANIFEST = REPO_ROOT / "data" / "manifest.toml"
 
 

@@ -11,7 +11,7 @@ What the edition holds, and where each part comes from:
 
 - ``lessons/``: every file in the repository's ``lessons/``, as committed;
 - ``exercises/<name>/``: the release folder of every exercise the course package
-  knows (``utils.checks.registry.exercises()``), as released by
+  knows (``utils.questions.registry.exercises()``), as released by
   ``nbgrader generate_assignment``: no solution code, no hidden tests;
 - ``utils/``: the course package as it is (caches left out). It holds no solutions:
   ``checks.<q>.solution()`` reads them from ``solutions/``, which the edition does not
@@ -43,7 +43,7 @@ import tomllib
 import zipfile
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
+from utils import REPO_ROOT as ROOT  # noqa: E402
 OWN_FILES = "student_edition"     # the edition's README.md, Makefile, nbgrader_config.py
 STAMP = ".student-edition.json"   # marks a folder this module built (and may replace)
 DATA_FILES = ("manifest.toml", "README.md")
@@ -84,7 +84,7 @@ def files(root: Path = ROOT) -> list[tuple[Path, str]]:
 
     In a git checkout, only files git tracks (as they are in the working tree), so work
     in progress that was never added stays out."""
-    from utils.checks.registry import exercises
+    from utils.questions.registry import exercises
 
     tracked = _tracked(root)
     found = _tree(root / "lessons", "lessons", tracked)

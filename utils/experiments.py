@@ -22,7 +22,7 @@ from __future__ import annotations
 import functools
 import math
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
@@ -372,3 +372,84 @@ def bn_vs_scaler_experiment(seed: int = 0, *, progress: bool = True,
     """Experiment 3: batchnorm as the first layer versus a StandardScaler."""
     return compare(BN_VS_SCALER_EXPERIMENT, "Batchnorm first versus a StandardScaler", seed,
                    progress=progress, reuse=reuse)
+
+
+# ------------------------------------------------------------------ added for issue 15
+
+# Lesson 1's dropout experiment, in a set-up where the network without dropout
+# really overfits: its validation loss turns up again. The same network, data
+# and optimizer as experiment 1 above, but mean squared error (which punishes
+# the confident wrong predictions of a memorising network more than MAE) and
+# 40 epochs, long enough for the turn.
+OVERFIT_EPOCHS = 40
+OVERFITTING_WITHOUT_DROPOUT = Setup(
+    name="without dropout", standardize=True,
+    build=lambda n: dense_network(n, DROPOUT_WIDTHS),
+    optimizer=_adam, loss="mse", batch_size=64, epochs=OVERFIT_EPOCHS,
+)
+OVERFITTING_WITH_DROPOUT = Setup(
+    name=f"with dropout ({DROPOUT_RATE})", standardize=True,
+    build=lambda n: dense_network(n, DROPOUT_WIDTHS, dropout=DROPOUT_RATE),
+    optimizer=_adam, loss="mse", batch_size=64, epochs=OVERFIT_EPOCHS,
+)
+OVERFITTING_EXPERIMENT = (OVERFITTING_WITHOUT_DROPOUT, OVERFITTING_WITH_DROPOUT)
+
+
+def overfitting_experiment(seed: int = 0, *, progress: bool = True) -> Comparison:
+    """Lesson 1: the same network with and without dropout, trained long enough
+    for the one without to overfit."""
+    return compare(OVERFITTING_EXPERIMENT, "Dropout against overfitting", seed, progress=progress)
+
+
+def worked_example_network_without_batchnorm(n_features: int):
+    """Lesson 2's worked example with its BatchNormalization layers taken out
+    (and nothing else changed): the control run."""
+    import keras
+    from keras import layers
+
+    stack = [keras.Input(shape=(n_features,))]
+    for _ in range(3):
+        stack += [layers.Dense(1024, activation="relu"), layers.Dropout(0.3)]
+    stack.append(layers.Dense(1))
+    return keras.Sequential(stack)
+
+
+WORKED_EXAMPLE_WITHOUT_BN = replace(WORKED_EXAMPLE, name="raw inputs, dropout only",
+                                    build=worked_example_network_without_batchnorm)
+
+
+def worked_example_control(seed: int = 0, *, progress: bool = True,
+                           reuse: Iterable[RunResult] = ()) -> Comparison:
+    """Lesson 2's worked example without and with its batchnorm layers; pass the
+    lesson's own run in ``reuse`` so that only the control is trained."""
+    return compare((WORKED_EXAMPLE_WITHOUT_BN, WORKED_EXAMPLE), "Worked example without and with batchnorm",
+                   seed, progress=progress, reuse=reuse)
+
+
+def variance_shift(model, X) -> float:
+    """How far dropout's "variance shift" goes in ``model``.
+
+    For every BatchNormalization layer that comes straight after a Dropout
+    layer, and for each of its units, the variance its input actually has at
+    prediction time (nothing dropped), measured on ``X``, divided by the moving
+    variance the layer collected during training (with dropout active) and
+    will use to normalize. Returns the median ratio over all those units
+    (units that are always zero are left out). 1 means no shift; below 1, the
+    layer divides by too large a spread at prediction time.
+    """
+    import keras
+
+    ratios = []
+    x = keras.ops.convert_to_tensor(X)
+    previous = None
+    for layer in model.layers:
+        if type(layer).__name__ == "BatchNormalization" and type(previous).__name__ == "Dropout":
+            seen = np.var(keras.ops.convert_to_numpy(x), axis=0)
+            moving = keras.ops.convert_to_numpy(layer.moving_variance)
+            alive = moving > 1e-6
+            ratios.extend((seen[alive] / moving[alive]).tolist())
+        x = layer(x, training=False)
+        previous = layer
+    if not ratios:
+        raise ValueError("the model has no BatchNormalization layer right after a Dropout layer")
+    return float(np.median(ratios))

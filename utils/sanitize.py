@@ -82,7 +82,7 @@ def _pygments_classes() -> set[str]:
 
 
 def _check_box_classes() -> set[str]:
-    from utils.checks.feedback import STYLES
+    from utils.questions.feedback import STYLES
 
     return {"course-check"} | {f"course-check-{status.replace(' ', '-')}" for status in STYLES}
 

@@ -26,6 +26,7 @@ import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from utils.questions.registry import grade_id
 from utils.settings import FAST_MODE_ENV
 
 TEXT_STUB = "YOUR ANSWER HERE"  # nbgrader's stub for a written answer (ClearSolutions.text_stub)
@@ -56,14 +57,14 @@ class Report:
 
 def default_notebooks(root: Path) -> list[Path]:
     """The released exercise of every exercise the course package knows."""
-    from utils.checks.registry import exercises
+    from utils.questions.registry import exercises
 
     found = [root / "exercises" / name / f"{name}.ipynb" for name in exercises()]
     return [path for path in found if path.exists()]
 
 
 def _grade_id(cell) -> str:
-    return cell.get("metadata", {}).get("nbgrader", {}).get("grade_id", "")
+    return grade_id(cell) or ""
 
 
 def _heading_before(cells, index: int) -> str:
@@ -92,7 +93,7 @@ def execute(path: Path):
 
 
 def report(path: Path, nb, error: BaseException | None) -> Report:
-    from utils.checks.registry import exercises, questions
+    from utils.questions.registry import exercises, questions
 
     result = Report(path)
     cells = nb.cells

@@ -28,7 +28,7 @@ import nbformat
 from nbclient import NotebookClient
 from nbconvert.preprocessors import CoalesceStreamsPreprocessor
 
-from utils.data import REPO_ROOT
+from utils import REPO_ROOT
 
 NOTEBOOK_WARNINGS = "error::DeprecationWarning,error::UserWarning"  # as conftest.py
 TF_NATIVE_LOG = re.compile(

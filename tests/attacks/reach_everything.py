@@ -46,7 +46,7 @@ if TOKEN in os.environ:
     reached.append("the instructor's environment")
 os.environ["COURSE_SHOW_SOLUTIONS"] = "1"
 os.environ.pop("NBGRADER_EXECUTION", None)
-from utils.checks.question import reference_answer
+from utils.questions.question import reference_answer
 if reference_answer(@EXERCISE@, "dropout_answer"):
     reached.append("the reference answer")
 print("reached:", json.dumps(reached))

@@ -1,4 +1,4 @@
-# A sys.meta_path hook: whenever utils.checks.live is imported afresh (the hidden tests
+# A sys.meta_path hook: whenever utils.questions.live is imported afresh (the hidden tests
 # drop every utils module first), its serialize describes the answer's (wrong) model as
 # the correct one. The module already imported, if any, is patched too.
 import importlib.abc, sys
@@ -9,7 +9,7 @@ def _swap(module):
     module.serialize = lambda obj, name: _right_config if name == @VARIABLE_NAME@ else real(obj, name)
 class _SwapSerialize(importlib.abc.MetaPathFinder):
     def find_spec(self, fullname, path, target=None):
-        if fullname != "utils.checks.live":
+        if fullname != "utils.questions.live":
             return None
         for finder in sys.meta_path:
             spec = None if finder is self else getattr(finder, "find_spec", lambda *a: None)(fullname, path, target)
@@ -22,5 +22,5 @@ class _SwapSerialize(importlib.abc.MetaPathFinder):
                 return spec
         return None
 sys.meta_path.insert(0, _SwapSerialize())
-if "utils.checks.live" in sys.modules:
-    _swap(sys.modules["utils.checks.live"])
+if "utils.questions.live" in sys.modules:
+    _swap(sys.modules["utils.questions.live"])

@@ -8,7 +8,7 @@ for _name, _qid in @QUESTIONS@:
         getattr(checks, _name).check()
         for _m in [m for m in sys.modules if m == "utils" or m.startswith("utils.")]:
             del sys.modules[_m]
-        from utils.checks.hidden import regrade
+        from utils.questions.hidden import regrade
         regrade(_qid)
         _said[_name] = "correct"
     except BaseException as _err:

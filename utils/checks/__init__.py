@@ -1,4 +1,4 @@
-"""Checks behind every graded question: instant feedback, hints, and grading.
+"""The questions of each exercise, one module per exercise (its nbgrader name).
 
 In a notebook::
 
@@ -6,18 +6,9 @@ In a notebook::
     checks.dropout.check()      # correct / incorrect (what is wrong) / not attempted
     checks.dropout.hint()       # then hint(2)
 
-Each question is defined once (``red_wine.py``, ``spotify.py``; ``registry.py``
-finds them and ties them to their notebook cells) and used three ways: by the
-student, by the visible test cell, and by the grader, which rebuilds the answer
-where no student code ran and judges it with the same definition
-(``utils.grading``).
+A module here holds content only: its ``QUESTIONS``, each defined once with the
+engine in ``utils.questions``, which finds them (``registry``), ties them to their
+notebook cells, and uses each three ways: for the student's instant check, in the
+visible test cell, and in the grader, which rebuilds the answer where no student
+code ran and judges it with the same definition (``utils.grading``).
 """
-
-from __future__ import annotations
-
-
-def find_question(qid: str):
-    """The Question with id ``"<exercise>.<name>"``, e.g. ``"spotify.dropout"``."""
-    from utils.checks.registry import find_question as find
-
-    return find(qid)

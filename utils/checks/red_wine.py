@@ -1,7 +1,7 @@
 """The Red Wine exercise's graded questions (solutions/red_wine)."""
 
-from utils.checks.model_spec import Compiled
-from utils.checks.model_question import ModelQuestion, batchnorm_layer, dense, dropout_layer
+from utils.questions.model_spec import Compiled
+from utils.questions.model_question import ModelQuestion, batchnorm_layer, dense, dropout_layer
 
 _HIDDEN = (dense(256, "relu"), dense(256, "relu"), dense(256, "relu"))
 _OUT = dense(1)

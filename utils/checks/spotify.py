@@ -1,6 +1,6 @@
 """The Spotify exercise's graded questions (solutions/spotify)."""
 
-from utils.checks.model_question import ModelQuestion, batchnorm_layer, dense, dropout_layer
+from utils.questions.model_question import ModelQuestion, batchnorm_layer, dense, dropout_layer
 
 N_INPUTS = 18  # 12 audio features + 6 one-hot playlist genres
 _PLAIN = (dense(128, "relu"), dense(64, "relu"), dense(1))

@@ -52,7 +52,7 @@ def _shown_to_answers(namespace: dict) -> dict:
 
 
 def _describe(qid: str, value) -> dict:
-    from utils.checks.registry import find_question
+    from utils.questions.registry import find_question
 
     return {"missing": True} if value is None else find_question(qid).describe(value)
 

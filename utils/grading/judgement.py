@@ -20,8 +20,9 @@ import subprocess
 import sys
 from dataclasses import dataclass
 
-from utils.checks.question import NOT_ATTEMPTED, Question, Verdict
+from utils.questions.question import NOT_ATTEMPTED, Question, Verdict
 from utils.grading.vet import Refused, vet
+from utils.questions.registry import grade_id
 
 MAX_REPORT_BYTES = 16 * 1024 * 1024
 
@@ -36,10 +37,9 @@ def _answer_sources(nb, questions: tuple[Question, ...]) -> dict[str, str | None
     that grade_id), or None if the cell is gone."""
     found = {}
     for cell in nb.cells:
-        grade_id = cell.get("metadata", {}).get("nbgrader", {}).get("grade_id")
         if cell.cell_type == "code":
             for q in questions:
-                if grade_id == q.answer_cell:
+                if grade_id(cell) == q.answer_cell:
                     found[q.qid] = cell.source
     return {q.qid: found.get(q.qid) for q in questions}
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 from nbgrader.api import Gradebook, MissingEntry
 from nbgrader.preprocessors import NbGraderPreprocessor
 
-from utils.checks.registry import CHECK, ANSWER
+from utils.questions.registry import CHECK, ANSWER
 
 REVIEW_KEY = "course_review"
 

@@ -34,7 +34,7 @@ from nbgrader.coursedir import CourseDirectory
 from nbgrader.preprocessors import Execute
 from traitlets import Bool, Enum, Integer
 
-from utils.checks import feedback, registry
+from utils.questions import feedback, registry
 from utils.grading.judgement import Judgement, Review
 from utils.grading.review import REVIEW_KEY, printable
 from utils.sandbox import runner

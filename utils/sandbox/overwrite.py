@@ -32,6 +32,8 @@ from nbgrader.api import MissingEntry
 from nbgrader.preprocessors import ClearHiddenTests
 from nbgrader.preprocessors import OverwriteCells as _OverwriteCells
 
+from utils.questions.registry import grade_id
+
 
 class OverwriteCells(_OverwriteCells):
 
@@ -63,11 +65,11 @@ class OverwriteCells(_OverwriteCells):
         return cell, resources
 
     def _restore_if_as_released(self, cell) -> None:
-        grade_id = cell.get("metadata", {}).get("nbgrader", {}).get("grade_id")
-        if grade_id is None:
+        cell_id = grade_id(cell)
+        if cell_id is None:
             return
         try:
-            source_cell = self.gradebook.find_source_cell(grade_id, self.notebook_id, self.assignment_id)
+            source_cell = self.gradebook.find_source_cell(cell_id, self.notebook_id, self.assignment_id)
         except MissingEntry:
             return
         if not source_cell.locked or source_cell.cell_type != cell.cell_type:

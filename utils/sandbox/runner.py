@@ -26,6 +26,7 @@ from nbclient.exceptions import CellTimeoutError, DeadKernelError
 from nbclient.util import run_sync
 from nbformat.notebooknode import NotebookNode
 from nbgrader.preprocessors import Execute, LimitOutput
+from nbgrader.utils import is_grade, is_locked, is_solution
 
 
 def error_output(name: str, message: str) -> NotebookNode:
@@ -102,8 +103,7 @@ def is_setup(cell) -> bool:
 
     nbgrader restores the source of locked cells before execution. A student who
     marks a cell of their own as locked only gets their own code run again."""
-    meta = cell.get("metadata", {}).get("nbgrader", {})
-    return cell.cell_type == "code" and meta.get("locked") and not meta.get("grade") and not meta.get("solution")
+    return cell.cell_type == "code" and is_locked(cell) and not is_grade(cell) and not is_solution(cell)
 
 
 def execute(nb: NotebookNode, workdir: str, *, timeout: int, wall_seconds: float,

@@ -57,5 +57,10 @@ def question_of_test_cell(exercise: str, grade_id: str):
     return next((q for q in questions(exercise) if q.test_cell == grade_id), None)
 
 
+def grade_id(cell) -> str | None:
+    """An nbgrader cell's grade_id (None for a cell nbgrader does not track)."""
+    return cell.get("metadata", {}).get("nbgrader", {}).get("grade_id")
+
+
 def is_setup_cell(grade_id: str) -> bool:
     return SETUP_CELL.fullmatch(grade_id or "") is not None

@@ -10,9 +10,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from utils.checks.compare import diagnose
-from utils.checks.model_spec import Compiled, Layer, ModelSpec, NotAModel, describe
-from utils.checks.question import CORRECT, INCORRECT, MISSING, NOT_ATTEMPTED, Question, Verdict
+from utils.questions.compare import diagnose
+from utils.questions.model_spec import Compiled, Layer, ModelSpec, NotAModel, describe
+from utils.questions.question import CORRECT, INCORRECT, MISSING, NOT_ATTEMPTED, Question, Verdict
 
 
 @dataclass(frozen=True)
@@ -62,7 +62,7 @@ class ModelQuestion(Question):
 
     def evaluate(self, value=MISSING) -> Verdict:
         """Judge a live object, or the notebook's variable when no value is given."""
-        from utils.checks import live
+        from utils.questions import live
 
         value = self._namespace_value(value)
         if value is MISSING:
@@ -77,7 +77,7 @@ class ModelQuestion(Question):
             return Verdict(INCORRECT, f"`{self.variable}` can't be checked ({type(err).__name__}).")
 
     def describe(self, value) -> dict:
-        from utils.checks import live
+        from utils.questions import live
 
         try:
             return {"config": live.serialize(value, self.variable)}

@@ -9,8 +9,8 @@ code ran (``utils.grading``).
 
 from __future__ import annotations
 
-from utils.checks import find_question
-from utils.checks.feedback import CheckFailed
+from utils.questions import find_question
+from utils.questions.feedback import CheckFailed
 
 
 def regrade(qid: str) -> None:

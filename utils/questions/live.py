@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import warnings
 
-from utils.checks.model_spec import NotAModel
+from utils.questions.model_spec import NotAModel
 
 
 def _kind(obj) -> str:

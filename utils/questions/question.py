@@ -21,7 +21,7 @@ import re
 from dataclasses import dataclass
 from enum import StrEnum
 
-from utils.checks import feedback
+from utils.questions import feedback
 
 SHOW_SOLUTIONS_ENV = "COURSE_SHOW_SOLUTIONS"
 # nbgrader's solution delimiters (spelled so that the package itself never contains one).
@@ -127,17 +127,18 @@ class Question:
 def reference_answer(exercise: str, answer_cell: str) -> str | None:
     """The solution region of an answer cell, read from solutions/ (instructors only:
     the released package and notebooks carry no solution code)."""
-    from pathlib import Path
-
     import nbformat
 
-    path = Path(__file__).resolve().parents[2] / "solutions" / exercise / f"{exercise}.ipynb"
+    from utils import REPO_ROOT
+    from utils.questions.registry import grade_id
+
+    path = REPO_ROOT / "solutions" / exercise / f"{exercise}.ipynb"
     try:
         cells = nbformat.read(path, as_version=4).cells
     except Exception:  # missing or unreadable: the instructor's folder is not here
         return None
     for cell in cells:
-        if cell.get("metadata", {}).get("nbgrader", {}).get("grade_id") == answer_cell:
+        if grade_id(cell) == answer_cell:
             lines = [line for line in cell.source.splitlines() if not _SOLUTION_MARKER.match(line)]
             return "\n".join(lines)
     return None

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections import Counter
 
-from utils.checks.model_spec import Layer, ModelSpec
+from utils.questions.model_spec import Layer, ModelSpec
 
 SPECIAL = ("Dropout", "BatchNormalization")
 ORDINALS = ("first", "second", "third", "fourth", "fifth", "sixth", "seventh", "eighth")
