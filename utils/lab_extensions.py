@@ -1,6 +1,7 @@
 """What JupyterLab shows in a course environment: which nbgrader tools, and no news pop-up.
 
     python -m utils.lab_extensions [instructor|student]
+    python -m utils.lab_extensions hub-instructor|hub-student --config-dir DIR
 
 Two profiles, written into the environment (``sys.prefix``), never into a home folder:
 
@@ -41,6 +42,17 @@ PROFILES = {
     "student": (("validate-assignment",),
                 ("menu", "formgrader", "create-assignment", "assignment-list", "course-list"),
                 ("formgrader", "assignment_list", "course_list")),
+    # On a JupyterHub with nbgrader's exchange (hub/): the lists work there. The instructor
+    # gets every tool; a student gets the Assignments list (fetch, submit, fetch feedback),
+    # reached through the Nbgrader menu, and Validate. Written into a role's own folder on
+    # JUPYTER_CONFIG_PATH, which JupyterLab and Jupyter Server read over sys_prefix's.
+    "hub-instructor": (("menu", "formgrader", "create-assignment", "validate-assignment",
+                        "assignment-list", "course-list"),
+                       (),
+                       ()),
+    "hub-student": (("menu", "validate-assignment", "assignment-list"),
+                    ("formgrader", "create-assignment", "course-list"),
+                    ("formgrader", "course_list")),
 }
 ENABLED, DISABLED, _ = PROFILES["instructor"]
 
@@ -63,9 +75,12 @@ def _update_json(path: Path, update) -> None:
     path.write_text(json.dumps(data, indent=2, sort_keys=True) + "\n", encoding="utf-8")
 
 
-def configure(profile: str, prefix: str | Path | None = None) -> None:
+def configure(profile: str, prefix: str | Path | None = None, *, folder: str | Path | None = None) -> None:
+    """Write ``profile`` into the environment ``prefix`` (default: this one), or into the
+    Jupyter configuration ``folder`` given (a role's folder on JUPYTER_CONFIG_PATH)."""
     enabled, disabled, servers_off = PROFILES[profile]
-    folder = config_dir(prefix)
+    layered = folder is not None
+    folder = Path(folder) if layered else config_dir(prefix)
 
     def plugins(page_config: dict) -> None:
         states = page_config.setdefault("disabledExtensions", {})
@@ -73,6 +88,8 @@ def configure(profile: str, prefix: str | Path | None = None) -> None:
         for name in enabled:
             states[PLUGIN.format(name)] = False
             locks.pop(PLUGIN.format(name), None)
+            if layered:  # over a lower level that locked it disabled
+                locks[PLUGIN.format(name)] = False
         for name in disabled:
             states[PLUGIN.format(name)] = True
             locks[PLUGIN.format(name)] = True
@@ -89,20 +106,23 @@ def configure(profile: str, prefix: str | Path | None = None) -> None:
     for name in SERVER_EXTENSIONS:
         extension = SERVER_EXTENSION.format(name)
         path = folder / "jupyter_server_config.d" / f"{extension}.json"
-        if name in servers_off:
-            _update_json(path, lambda data, e=extension: data.setdefault("ServerApp", {})
-                         .setdefault("jpserver_extensions", {}).update({e: False}))
+        if name in servers_off or layered:
+            _update_json(path, lambda data, e=extension, on=name not in servers_off: data.setdefault(
+                "ServerApp", {}).setdefault("jpserver_extensions", {}).update({e: on}))
         else:
             path.unlink(missing_ok=True)
 
 
 def main(argv: list[str] | None = None) -> int:
     args = sys.argv[1:] if argv is None else argv
+    folder = None
+    if len(args) == 3 and args[1] == "--config-dir":
+        args, folder = args[:1], args[2]
     profile = args[0] if args else "instructor"
     if profile not in PROFILES or len(args) > 1:
-        print(f"usage: python -m utils.lab_extensions [{'|'.join(PROFILES)}]", file=sys.stderr)
+        print(f"usage: python -m utils.lab_extensions [{'|'.join(PROFILES)}] [--config-dir DIR]", file=sys.stderr)
         return 2
-    configure(profile)
+    configure(profile, folder=folder)
     return 0
 
 

@@ -1,0 +1,350 @@
+"""A class on a real JupyterHub with nbgrader's exchange, round trip (hub/, README "On a JupyterHub").
+
+A local JupyterHub (from PyPI) with configurable-http-proxy (from npm, in hub/.proxy)
+runs hub/jupyterhub_config.py on 127.0.0.1. Three system accounts are created for the
+test with useradd (an instructor and two students, each with a private home folder) and
+removed afterwards; the hub's LocalProcessSpawner runs each person's JupyterLab as their
+own account, so nbgrader's exchange works on real file permissions. Only the log-in
+differs from a real class: JupyterHub's DummyAuthenticator with one test password
+instead of PAM.
+
+The round trip, through nbgrader's own apps:
+
+1. the instructor (nbgrader CLI as their account, as in a terminal on the hub, with the
+   environment the hub gives their server) generates and releases ``red_wine``;
+2. both students list and fetch it through their servers' Assignments API (what the
+   Assignments tab calls); one answers everything, one hands in the release untouched;
+   both submit the same way; neither can read the other's home folder;
+3. the instructor collects and autogrades, with the course's sandbox
+   (nbgrader_config.py); the scores are full marks and zero;
+4. the instructor generates and releases feedback; each student fetches it and gets
+   only their own.
+
+In a browser (chromium): a student fetches and submits from the Assignments list, and
+the instructor grades one written answer by hand in the formgrader.
+
+Needs root (useradd, and a hub that starts servers as other accounts), bubblewrap, node
+and hub/.proxy (``.ci/run`` installs what is missing). Without them the test is skipped,
+except under CI, where it fails.
+
+Where Python itself lives in a folder other accounts cannot enter (pyenv under /root,
+mode 0700, as on the CI image), the hub runs in a private mount namespace in which that
+folder is an empty tmpfs with only the needed folders bound back: every account runs
+the very same environment, and nothing changes outside the namespace. A real server
+installs the course environment where everyone can read it.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import pwd
+import re
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from utils import REPO_ROOT as ROOT
+from _nbgrader_helpers import scores, solved
+
+pytestmark = pytest.mark.slow
+
+ASSIGNMENT = "red_wine"
+COURSE_ID = "dropout-batchnorm"
+TOKEN = "course-hub-round-trip-token"
+PASSWORD = "course-hub-test-password"
+PROXY = ROOT / "hub" / ".proxy" / "node_modules" / ".bin" / "configurable-http-proxy"
+ENV_BIN = Path(sys.executable).parent
+TAG = f"ch{os.getpid() % 100000}"
+INSTRUCTOR, ALICE, BOB = f"{TAG}-teach", f"{TAG}-alice", f"{TAG}-bob"
+
+
+def _missing() -> str | None:
+    if os.geteuid() != 0:
+        return "needs root: the hub starts each person's server as their own system account (useradd)"
+    for tool in ("useradd", "userdel", "runuser", "unshare", "nsenter", "bwrap", "node"):
+        if shutil.which(tool) is None:
+            return f"{tool} is missing"
+    if not PROXY.exists():
+        return f"{PROXY} is missing (npm install --prefix hub/.proxy configurable-http-proxy; .ci/run does it)"
+    return None
+
+
+if (_reason := _missing()) is not None:
+    if os.environ.get("CI"):
+        raise RuntimeError(f"tests/test_hub.py cannot run under CI: {_reason}")
+    pytest.skip(_reason, allow_module_level=True)
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+# --- where Python lives --------------------------------------------------------------
+
+def _closed_ancestor(path: Path) -> tuple[Path, Path] | None:
+    """(a folder others cannot enter, its child on the way to ``path``), or None."""
+    for child in [*reversed(path.parents)][1:] + [path]:
+        if not child.parent.stat().st_mode & 0o001:
+            return child.parent, child
+    return None
+
+
+def namespace_script() -> str:
+    """Shell lines that make the environment's own folders reachable for every account,
+    run as root in the hub's private mount namespace (see the module's docstring)."""
+    needed = {Path(os.path.realpath(sys.executable)), Path(sys.prefix).resolve(),
+              Path(sys.base_prefix).resolve(), ROOT.resolve()}
+    hidden: dict[Path, set[Path]] = {}
+    for path in needed:
+        found = _closed_ancestor(path)
+        if found:
+            hidden.setdefault(found[0], set()).add(found[1])
+    lines = ["set -e", 'keep=$(mktemp -d)']
+    for n, (closed, children) in enumerate(sorted(hidden.items())):
+        for m, child in enumerate(sorted(children)):
+            lines += [f'mkdir "$keep/{n}-{m}"', f'mount --bind "{child}" "$keep/{n}-{m}"']
+        lines.append(f'mount -t tmpfs -o mode=0755 tmpfs "{closed}"')
+        for m, child in enumerate(sorted(children)):
+            lines += [f'mkdir -p "{child}"', f'mount --bind "$keep/{n}-{m}" "{child}"']
+    lines.append('exec "$@"')
+    return "\n".join(lines)
+
+
+# --- the hub -------------------------------------------------------------------------
+
+class Hub:
+    def __init__(self, base: Path, url: str, process: subprocess.Popen, log: Path):
+        self.base, self.url, self.process, self.log = base, url, process, log
+        self.exchange = base / "exchange"
+
+    def home(self, user: str) -> Path:
+        return Path(pwd.getpwnam(user).pw_dir)
+
+    @property
+    def course(self) -> Path:
+        return self.home(INSTRUCTOR) / "course"
+
+    def request(self, path: str, method: str = "GET", data: bytes | None = None,
+                content_type: str | None = None, timeout: float = 60):
+        headers = {"Authorization": f"token {TOKEN}"}
+        if content_type:
+            headers["Content-Type"] = content_type
+        request = urllib.request.Request(f"{self.url}{path}", method=method, data=data, headers=headers)
+        try:
+            with urllib.request.urlopen(request, timeout=timeout) as response:
+                body = response.read()
+        except urllib.error.HTTPError as error:
+            raise AssertionError(f"{method} {path}: {error.code} {error.read()[:2000]!r}; "
+                                 f"hub log: {self.log}") from None
+        return json.loads(body) if body else None
+
+    def assignments(self, user: str, action: str | None = None) -> dict:
+        """The student's Assignments API (nbgrader's assignment_list server extension)."""
+        if action is None:
+            return self.request(f"/user/{user}/assignments?course_id={COURSE_ID}")
+        form = urllib.parse.urlencode({"course_id": COURSE_ID, "assignment_id": ASSIGNMENT}).encode()
+        return self.request(f"/user/{user}/assignments/{action}", "POST", form,
+                            "application/x-www-form-urlencoded", timeout=120)
+
+    def as_user(self, user: str, *args: str, cwd: Path | None = None, timeout: float = 600,
+                check: bool = True) -> subprocess.CompletedProcess:
+        """A command as ``user``, inside the hub's mount namespace, with the environment the
+        hub gives that person's server (hub/jupyterhub_config.py, course_environment)."""
+        role = "instructor" if user == INSTRUCTOR else "student"
+        home = self.home(user)
+        env = {"HOME": str(home), "USER": user, "LOGNAME": user, "SHELL": "/bin/bash",
+               "JUPYTER_CONFIG_PATH": str(self.base / "hub" / role), "COURSE_ID": COURSE_ID,
+               "COURSE_EXCHANGE": str(self.exchange), "COURSE_ROOT": "~/course",
+               "PATH": f"{ENV_BIN}:/usr/local/bin:/usr/bin:/bin"}
+        for name in ("COURSE_DATA_MIRROR", "COURSE_DATA_DIR", "LANG"):
+            if name in os.environ:
+                env[name] = os.environ[name]
+        command = ["nsenter", f"--target={self.process.pid}", "--mount", "--",
+                   "runuser", "-u", user, "--", "env", "-i", *(f"{k}={v}" for k, v in env.items()),
+                   "sh", "-c", 'cd "$0" && exec "$@"', str(cwd or home), *args]
+        done = subprocess.run(command, capture_output=True, text=True, timeout=timeout)
+        if check and done.returncode != 0:
+            raise AssertionError(f"{' '.join(args)} as {user} exited {done.returncode}:\n"
+                                 f"{done.stdout[-3000:]}\n{done.stderr[-6000:]}")
+        return done
+
+    def nbgrader(self, *args: str, timeout: float = 600) -> subprocess.CompletedProcess:
+        return self.as_user(INSTRUCTOR, str(ENV_BIN / "nbgrader"), *args, cwd=self.course, timeout=timeout)
+
+
+def add_user(name: str, homes: Path) -> None:
+    subprocess.run(["userdel", "-r", name], capture_output=True)  # a leftover of a killed run
+    subprocess.run(["useradd", "--create-home", "--home-dir", str(homes / name), "--shell", "/bin/bash",
+                    "--user-group", name], check=True, capture_output=True)
+    (homes / name).chmod(0o700)  # private, whatever the machine's HOME_MODE
+
+
+def hub_config(base: Path, port: int) -> Path:
+    config = base / "jupyterhub_test_config.py"
+    config.write_text(f"""
+c = get_config()  # noqa: F821
+load_subconfig({str(base / 'hub' / 'jupyterhub_config.py')!r})  # noqa: F821
+c.JupyterHub.bind_url = "http://127.0.0.1:{port}"
+c.JupyterHub.hub_ip = "127.0.0.1"
+c.JupyterHub.hub_port = {free_port()}
+c.ConfigurableHTTPProxy.api_url = "http://127.0.0.1:{free_port()}"
+c.JupyterHub.db_url = "sqlite:///{base}/state/jupyterhub.sqlite"
+c.JupyterHub.cookie_secret_file = "{base}/state/jupyterhub_cookie_secret"
+c.ConfigurableHTTPProxy.pid_file = "{base}/state/proxy.pid"
+# The one difference from a real class: a test password instead of PAM.
+c.JupyterHub.authenticator_class = "dummy"
+c.DummyAuthenticator.password = {PASSWORD!r}
+# This test's own token, to start servers and call them as each person's browser would.
+c.JupyterHub.services = [{{"name": "round-trip", "api_token": {TOKEN!r}}}]
+c.JupyterHub.load_roles = [{{"name": "round-trip", "services": ["round-trip"],
+                            "scopes": ["admin:users", "admin:servers", "access:servers"]}}]
+""")
+    return config
+
+
+@pytest.fixture(scope="module")
+def hub():
+    base = Path(tempfile.mkdtemp(prefix="course-hub-"))
+    base.chmod(0o755)  # accounts reach their homes, the exchange and the role folders
+    homes = base / "home"
+    homes.mkdir(mode=0o755)
+    (base / "state").mkdir(mode=0o700)
+    shutil.copytree(ROOT / "hub", base / "hub", ignore=shutil.ignore_patterns(
+        ".proxy", "labconfig", "jupyter_server_config.d", "__pycache__"))
+    (base / "hub" / ".proxy").symlink_to(ROOT / "hub" / ".proxy")
+    users = (INSTRUCTOR, ALICE, BOB)
+    process = None
+    try:
+        for user in users:
+            add_user(user, homes)
+        course = homes / INSTRUCTOR / "course"
+        course.mkdir()
+        shutil.copy2(ROOT / "nbgrader_config.py", course / "nbgrader_config.py")
+        for part in ("solutions", "exercises"):
+            shutil.copytree(ROOT / part, course / part,
+                            ignore=shutil.ignore_patterns(".ipynb_checkpoints", "__pycache__"))
+        subprocess.run(["chown", "-R", f"{INSTRUCTOR}:{INSTRUCTOR}", str(course)], check=True)
+
+        port = free_port()
+        log = base / "jupyterhub.log"
+        env = {**os.environ, "COURSE_ID": COURSE_ID, "COURSE_EXCHANGE": str(base / "exchange"),
+               "COURSE_INSTRUCTORS": INSTRUCTOR, "COURSE_STUDENTS": f"{ALICE},{BOB}",
+               "PATH": f"{ENV_BIN}{os.pathsep}{os.environ.get('PATH', '')}"}
+        env.pop("PYTHONWARNINGS", None)
+        with open(log, "w") as out:
+            process = subprocess.Popen(
+                ["unshare", "--mount", "--propagation", "private", "--", "sh", "-c", namespace_script(), "sh",
+                 sys.executable, "-m", "jupyterhub", "-f", str(hub_config(base, port))],
+                cwd=base / "state", stdout=out, stderr=subprocess.STDOUT, env=env)
+        hub = Hub(base, f"http://127.0.0.1:{port}", process, log)
+        deadline = time.monotonic() + 90
+        while True:
+            try:
+                hub.request("/hub/api/", timeout=5)
+                break
+            except (OSError, AssertionError):
+                if time.monotonic() > deadline or process.poll() is not None:
+                    pytest.fail(f"JupyterHub did not start within 90 s:\n{log.read_text()[-4000:]}")
+                time.sleep(0.5)
+        for user in users:
+            hub.request(f"/hub/api/users/{user}/server", "POST")
+        deadline = time.monotonic() + 180
+        for user in users:
+            while not hub.request(f"/hub/api/users/{user}").get("servers", {}).get("", {}).get("ready"):
+                if time.monotonic() > deadline:
+                    pytest.fail(f"{user}'s server did not start within 180 s:\n{log.read_text()[-4000:]}")
+                time.sleep(1)
+        yield hub
+    finally:
+        if process is not None:
+            process.terminate()  # the hub stops the servers it started, then the proxy
+            try:
+                process.wait(timeout=60)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+        for user in users:
+            subprocess.run(["pkill", "-KILL", "-u", user], capture_output=True)
+        for user in users:
+            subprocess.run(["userdel", "-r", user], capture_output=True)
+        shutil.rmtree(base, ignore_errors=True)
+
+
+def released(hub: Hub, user: str) -> list[dict]:
+    answer = hub.assignments(user)
+    assert answer["success"], answer
+    return [a for a in answer["value"] if a["assignment_id"] == ASSIGNMENT]
+
+
+def test_round_trip(hub: Hub):
+    # 1. The instructor generates the student version into the gradebook and releases it.
+    hub.nbgrader("generate_assignment", ASSIGNMENT, "--force")
+    hub.nbgrader("release_assignment", ASSIGNMENT)
+    outbound = hub.exchange / COURSE_ID / "outbound" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb"
+    assert outbound.exists()
+    assert "### BEGIN SOLUTION" not in outbound.read_text()
+
+    # 2. Students see it in their Assignments list, fetch it into their home and submit.
+    for student in (ALICE, BOB):
+        listed = released(hub, student)
+        assert [a["status"] for a in listed] == ["released"], listed
+        answer = hub.assignments(student, "fetch")
+        assert answer["success"], answer
+        fetched = hub.home(student) / ASSIGNMENT / f"{ASSIGNMENT}.ipynb"
+        assert fetched.stat().st_uid == pwd.getpwnam(student).pw_uid
+    # Alice answers every question (through her server, as JupyterLab saves); Bob hands
+    # in the release untouched.
+    path = f"/user/{ALICE}/api/contents/{ASSIGNMENT}/{ASSIGNMENT}.ipynb"
+    release = nbformat.from_dict(hub.request(path)["content"])
+    answered = solved(release, ASSIGNMENT)
+    hub.request(path, "PUT", json.dumps({"type": "notebook", "format": "json", "content": answered}).encode(),
+                "application/json")
+    for student in (ALICE, BOB):
+        answer = hub.assignments(student, "submit")
+        assert answer["success"], answer
+        assert any(a["status"] == "submitted" for a in released(hub, student))
+    # Accounts do not share folders: Bob cannot read Alice's work.
+    peek = hub.as_user(BOB, "cat", str(hub.home(ALICE) / ASSIGNMENT / f"{ASSIGNMENT}.ipynb"), check=False)
+    assert peek.returncode != 0 and "Permission denied" in peek.stderr
+
+    # 3. The instructor collects and autogrades (the course's sandboxed autograde).
+    hub.nbgrader("collect", ASSIGNMENT)
+    for student in (ALICE, BOB):
+        assert (hub.course / "submitted" / student / ASSIGNMENT / f"{ASSIGNMENT}.ipynb").exists()
+    hub.nbgrader("autograde", ASSIGNMENT)
+    got = scores(hub.course, ASSIGNMENT)
+    assert got[ALICE]["max_code"] > 0
+    assert got[ALICE]["code"] == got[ALICE]["max_code"], got[ALICE]
+    assert got[BOB]["code"] == 0, got[BOB]
+
+    # 4. Feedback: generated, released, and each student fetches only their own.
+    hub.nbgrader("generate_feedback", ASSIGNMENT)
+    hub.nbgrader("release_feedback", ASSIGNMENT)
+    for student in (ALICE, BOB):
+        answer = hub.assignments(student, "fetch_feedback")
+        assert answer["success"], answer
+    pages = {}
+    for student in (ALICE, BOB):
+        found = list((hub.home(student) / ASSIGNMENT / "feedback").glob(f"*/{ASSIGNMENT}.html"))
+        assert len(found) == 1, found
+        pages[student] = found[0].read_text()
+    max_code = got[ALICE]["max_code"]
+    for student, page in pages.items():
+        score = re.search(r"Score:\s*([\d.]+)\s*/\s*([\d.]+)", page)
+        assert score, page[:2000]
+        assert float(score.group(1)) == got[student]["code"], (student, score.group(0))
+        assert float(score.group(2)) >= max_code
+    assert pages[ALICE] != pages[BOB]
