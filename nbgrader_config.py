@@ -30,6 +30,7 @@ from nbgrader.preprocessors import (
 )
 
 from utils.grading.feedback import ClearHiddenTestsInFeedback
+from utils.grading.own_outputs import ShowOwnOutputs, StashOwnOutputs
 from utils.grading.review import FlagForReview
 from utils.sandbox import SandboxedExecute
 from utils.sanitize import SanitizeNotebook
@@ -64,8 +65,10 @@ c.OverwriteCells.add_missing_cells = True
 
 # nbgrader 0.9.6 stops grading a student who copied a test cell (and, in plain
 # nbgrader, everyone after them) or deleted a written answer; the course's
-# OverwriteCells fixes both (utils/sandbox/overwrite.py). Otherwise nbgrader's list.
+# OverwriteCells fixes both (utils/sandbox/overwrite.py). Otherwise nbgrader's list,
+# after putting aside the outputs the student handed in (utils/grading/own_outputs.py).
 c.Autograde.sanitize_preprocessors = [
+    StashOwnOutputs,
     ClearOutput,
     DeduplicateIds,
     OverwriteKernelspec,
@@ -79,6 +82,7 @@ c.Autograde.sanitize_preprocessors = [
 # (this list is nbgrader 0.9.6's default with Execute replaced).
 c.Autograde.autograde_preprocessors = [
     SandboxedExecute,
+    ShowOwnOutputs,  # the student's own outputs below the grader's: written answers quote them
     SanitizeNotebook,  # the course's: outputs and markdown made safe to render (below)
     IgnorePattern,
     ClearMetadataPreprocessor,

@@ -65,8 +65,29 @@ def _submissions(release, assignment):
     return {
         "solution": h.solved(release, assignment),
         "untouched": release,
-        "partial": h.answer(release, partial),
+        "partial": _with_own_run(h.answer(release, partial), assignment),
     }
+
+
+# What the partial student's own (full) run showed, handed in as outputs of the last
+# code cell before the first written answer; one of them a script, which must not run.
+OWN_RUN = "own-run: validation MAE 0.4321"
+OWN_SCRIPT = "<script>document.title='own-run-pwned'</script>"
+
+
+def _own_run_cell(nb, assignment):
+    first_written = next(i for i, c in enumerate(nb.cells)
+                         if c.metadata.get("nbgrader", {}).get("grade_id") in WRITTEN[assignment])
+    return next(c for c in reversed(nb.cells[:first_written])
+                if c.cell_type == "code" and not c.metadata.get("nbgrader", {}).get("grade"))
+
+
+def _with_own_run(nb, assignment):
+    cell = _own_run_cell(nb, assignment)
+    cell.outputs = [{"output_type": "stream", "name": "stdout", "text": OWN_RUN + "\n"},
+                    {"output_type": "display_data", "metadata": {},
+                     "data": {"text/html": OWN_SCRIPT + "<b>own-run-bold</b>", "text/plain": "x"}}]
+    return nb
 
 
 def _grade(root, students, *, full=False):
@@ -217,6 +238,24 @@ def test_feedback_shows_the_check_messages(course, assignment):
             assert re.search(r"not attempted", text, re.IGNORECASE), "the check's message is missing"
         if student == "partial":
             assert re.search(r"incorrect", text, re.IGNORECASE), "the check's message is missing"
+
+
+@pytest.mark.parametrize("assignment", h.ASSIGNMENTS)
+def test_written_answers_are_graded_beside_the_students_own_numbers(course, assignment):
+    """The grader re-runs in fast mode; the student's answer quotes their own run. The
+    formgrader (autograded notebook) and the feedback show both, the student's labelled."""
+    root, _ = course
+    nb = h.read(h.notebook_path(root, "autograded/partial", assignment))
+    texts = [o.get("text") or str(o.get("data", {}).get("text/plain", ""))
+             for o in _own_run_cell(nb, assignment).outputs]
+    label = next(i for i, t in enumerate(texts) if "student's own run" in t)
+    assert label > 0, "the grader's own outputs come first"
+    assert OWN_RUN in "".join(texts[label:])
+    page = h.notebook_path(root, "feedback/partial", assignment).with_suffix(".html").read_text(encoding="utf-8")
+    assert OWN_RUN in page and "own-run-bold" in page and "own-run-pwned" not in page
+    # Students who handed in no outputs get no such section.
+    solved = h.read(h.notebook_path(root, "autograded/solution", assignment))
+    assert not any("student's own run" in str(o) for c in solved.cells for o in c.get("outputs", []))
 
 
 def test_grades_export_to_csv(course):
