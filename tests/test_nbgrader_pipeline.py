@@ -20,6 +20,7 @@ import json
 import re
 
 import pytest
+from nbformat.v4 import new_output
 
 import _nbgrader_helpers as h
 import corpus
@@ -84,9 +85,9 @@ def _own_run_cell(nb, assignment):
 
 def _with_own_run(nb, assignment):
     cell = _own_run_cell(nb, assignment)
-    cell.outputs = [{"output_type": "stream", "name": "stdout", "text": OWN_RUN + "\n"},
-                    {"output_type": "display_data", "metadata": {},
-                     "data": {"text/html": OWN_SCRIPT + "<b>own-run-bold</b>", "text/plain": "x"}}]
+    cell.outputs = [new_output("stream", name="stdout", text=OWN_RUN + "\n"),
+                    new_output("display_data", data={"text/html": OWN_SCRIPT + "<b>own-run-bold</b>",
+                                                     "text/plain": "x"})]
     return nb
 
 
