@@ -16,7 +16,11 @@ Full training on request: ``COURSE_FAST_MODE=0 nbgrader autograde ...``.
 
 import warnings
 
-from nbconvert.preprocessors import ClearMetadataPreprocessor, CSSHTMLHeaderPreprocessor
+from nbconvert.preprocessors import (
+    ClearMetadataPreprocessor,
+    CoalesceStreamsPreprocessor,
+    CSSHTMLHeaderPreprocessor,
+)
 from nbgrader.preprocessors import (
     AssignLatePenalties,
     CheckCellMetadata,
@@ -82,6 +86,9 @@ c.Autograde.sanitize_preprocessors = [
 # (this list is nbgrader 0.9.6's default with Execute replaced).
 c.Autograde.autograde_preprocessors = [
     SandboxedExecute,
+    # One output per progress-bar update ('\r' lines) rendered as a stack of boxes in the
+    # formgrader and the feedback: merged, as JupyterLab shows them, into the final line.
+    CoalesceStreamsPreprocessor,
     ShowOwnOutputs,  # the student's own outputs below the grader's: written answers quote them
     SanitizeNotebook,  # the course's: outputs and markdown made safe to render (below)
     IgnorePattern,

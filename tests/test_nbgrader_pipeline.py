@@ -259,6 +259,24 @@ def test_written_answers_are_graded_beside_the_students_own_numbers(course, assi
     assert not any("student's own run" in str(o) for c in solved.cells for o in c.get("outputs", []))
 
 
+@pytest.mark.parametrize("assignment", h.ASSIGNMENTS)
+def test_progress_bars_show_as_their_last_line(course, assignment):
+    """Each '\\r' update of a progress bar was once an output of its own, which the
+    formgrader and the feedback showed as a stack of boxes."""
+    root, _ = course
+    nb = h.read(h.notebook_path(root, "autograded/solution", assignment))
+    streams = 0
+    for cell in nb.cells:
+        outputs = cell.get("outputs", [])
+        for first, second in zip(outputs, outputs[1:]):
+            assert not (first.output_type == second.output_type == "stream" and first.name == second.name)
+        for out in outputs:
+            if out.output_type == "stream":
+                streams += 1
+                assert not re.search(r"\r[^\n]", out.text), out.text[:200]
+    assert streams, "the training cells printed nothing"
+
+
 def test_grades_export_to_csv(course):
     root, scores = course
     with open(root / "grades.csv", newline="") as f:

@@ -69,3 +69,9 @@ def test_huge_outputs_become_a_note():
     nb = _graded(new_notebook(cells=[new_code_cell("spam()", outputs=[big])]), [[]])
     out = nb.cells[0].outputs
     assert len(out) == 2 and "too large to show" in out[1].text
+
+
+def test_progress_bar_updates_become_one_line():
+    updates = [new_output("stream", name="stdout", text=f"\r{i}/3 epochs") for i in range(4)]
+    nb = _graded(new_notebook(cells=[new_code_cell("train()", outputs=updates)]), [[]])
+    assert [o.get("text") for o in nb.cells[0].outputs[1:]] == ["3/3 epochs"]

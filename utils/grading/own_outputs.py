@@ -20,6 +20,7 @@ from __future__ import annotations
 import copy
 import json
 
+from nbconvert.preprocessors import CoalesceStreamsPreprocessor
 from nbformat.notebooknode import NotebookNode
 from nbgrader.preprocessors import NbGraderPreprocessor
 from nbgrader.utils import is_grade
@@ -64,6 +65,8 @@ class StashOwnOutputs(NbGraderPreprocessor):
             if cell.cell_type != "code" or is_grade(cell):
                 continue
             shown = [o for o in map(_as_shown, cell.get("outputs") or []) if o is not None]
+            if shown:  # progress-bar updates as JupyterLab shows them: the last one
+                shown = CoalesceStreamsPreprocessor().preprocess_cell(NotebookNode(outputs=shown), {}, 0)[0].outputs
             if not shown:
                 continue
             size = len(json.dumps(shown))
