@@ -204,3 +204,41 @@ def test_progress_bar_ends_in_one_line_without_timings(capsys):
 def test_labelled_runs_show_their_name_on_the_bar(capsys):
     ex.run(tiny("labelled"), seed=0)
     assert _as_displayed(capsys.readouterr().out) == ["labelled: 100%|" + "█" * 30 + "| 2/2 epochs"]
+
+
+# ------------------------------------------------------------------ worked example control, variance shift
+
+
+def test_the_worked_example_control_only_takes_out_batchnorm():
+    def same_except_build(a, b):
+        return replace(b, name=a.name, build=a.build) == a
+
+    assert same_except_build(ex.WORKED_EXAMPLE_WITHOUT_BN, ex.WORKED_EXAMPLE)
+    with_bn = ex.layer_chain(ex.WORKED_EXAMPLE.build(11))
+    assert ex.layer_chain(ex.WORKED_EXAMPLE_WITHOUT_BN.build(11)) == with_bn.replace(" → BatchNormalization", "")
+
+
+def _dropout_then_batchnorm(rate):
+    import keras
+    from keras import layers
+
+    return keras.Sequential([keras.Input(shape=(3,)), layers.Dense(16, activation="relu"),
+                             layers.Dropout(rate, seed=2), layers.BatchNormalization(), layers.Dense(1)])
+
+
+def test_variance_shift_is_below_one_under_dropout_and_leaves_the_model_unchanged():
+    import keras
+
+    keras.utils.set_random_seed(0)
+    X = np.random.default_rng(0).normal(size=(2000, 3)).astype("float32")
+    model = _dropout_then_batchnorm(0.5)
+    bn = model.layers[2]
+    bn.moving_mean.assign(np.full(16, 0.25, dtype="float32"))
+    before = [v.numpy().copy() for v in (bn.moving_mean, bn.moving_variance)]
+    shift = ex.variance_shift(model, X)
+    after = [v.numpy() for v in (bn.moving_mean, bn.moving_variance)]
+    assert all(np.array_equal(b, a) for b, a in zip(before, after))
+    assert 0.1 < shift < 0.9
+    assert ex.variance_shift(_dropout_then_batchnorm(0.0), X) == pytest.approx(1.0, abs=1e-4)
+    with pytest.raises(ValueError, match="no BatchNormalization"):
+        ex.variance_shift(ex.dense_network(3, (4,), dropout=0.5), X)

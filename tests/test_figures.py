@@ -60,3 +60,21 @@ def test_scales_before_after_labels_every_feature_and_checks_shapes():
     assert left.get_xlabel() and right.get_xlabel() and left.get_title() and right.get_title()
     with pytest.raises(ValueError):
         figures.scales_before_after(before, after[:, :2], ["a", "b", "c"])
+
+
+def test_epochs_to_target_plot_marks_runs_that_never_got_there():
+    from types import SimpleNamespace
+
+    from utils.plotting import plot_epochs_to_target
+
+    def point(bn, lr, epochs, diverged=False):
+        return SimpleNamespace(batchnorm=bn, learning_rate=lr, epochs_to_target=epochs, diverged=diverged)
+
+    points = [point(False, 0.01, 7), point(False, 0.1, None, True), point(True, 0.01, 3), point(True, 0.1, 4)]
+    ax = plot_epochs_to_target(points, "Sweep", target=0.5, max_epochs=10)
+    assert ax.get_title() == "Sweep" and ax.get_xscale() == "log"
+    assert "0.5" in ax.get_ylabel() and ax.get_xlabel()
+    assert [t.get_text() for t in ax.texts] == ["diverged"]
+    assert {t.get_text() for t in ax.get_legend().get_texts()} == {
+        "without batchnorm", "with batchnorm between layers"}
+    plt.close(ax.figure)
