@@ -55,7 +55,7 @@ import nbformat
 import pytest
 
 from utils import REPO_ROOT as ROOT
-from _nbgrader_helpers import scores, solved
+from _nbgrader_helpers import gradebook, scores, solved
 
 pytestmark = pytest.mark.slow
 
@@ -63,6 +63,12 @@ ASSIGNMENT = "red_wine"
 COURSE_ID = "dropout-batchnorm"
 TOKEN = "course-hub-round-trip-token"
 PASSWORD = "course-hub-test-password"
+WRITTEN_ANSWER = "written_answer"  # red_wine's one written answer, graded by hand (2 points)
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [  # as in tests/test_browser.py (root: no chromium sandbox; a closed network)
+    "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+]
 PROXY = ROOT / "hub" / ".proxy" / "node_modules" / ".bin" / "configurable-http-proxy"
 ENV_BIN = Path(sys.executable).parent
 TAG = f"ch{os.getpid() % 100000}"
@@ -181,8 +187,15 @@ class Hub:
                                  f"{done.stdout[-3000:]}\n{done.stderr[-6000:]}")
         return done
 
-    def nbgrader(self, *args: str, timeout: float = 600) -> subprocess.CompletedProcess:
-        return self.as_user(INSTRUCTOR, str(ENV_BIN / "nbgrader"), *args, cwd=self.course, timeout=timeout)
+    def formgrader(self, action: str, student: str | None = None) -> str:
+        """One of the instructor's formgrader actions on the assignment (what its buttons
+        call): nbgrader's own apps, run by the instructor's server as the instructor, with
+        the course's nbgrader_config.py (sandboxed autograde). Returns nbgrader's log."""
+        path = f"/user/{INSTRUCTOR}/formgrader/api/" + (
+            f"submission/{ASSIGNMENT}/{student}/{action}" if student else f"assignment/{ASSIGNMENT}/{action}")
+        answer = self.request(path, "POST", b"", timeout=600)
+        assert answer["success"], f"{action}: {answer.get('error')}\n{answer.get('log')}"
+        return answer.get("log") or ""
 
 
 def add_user(name: str, homes: Path) -> None:
@@ -216,7 +229,7 @@ c.JupyterHub.load_roles = [{{"name": "round-trip", "services": ["round-trip"],
 
 
 @pytest.fixture(scope="module")
-def hub():
+def hub(shots):
     base = Path(tempfile.mkdtemp(prefix="course-hub-"))
     base.chmod(0o755)  # accounts reach their homes, the exchange and the role folders
     homes = base / "home"
@@ -250,7 +263,8 @@ def hub():
                  sys.executable, "-m", "jupyterhub", "-f", str(hub_config(base, port))],
                 cwd=base / "state", stdout=out, stderr=subprocess.STDOUT, env=env)
         hub = Hub(base, f"http://127.0.0.1:{port}", process, log)
-        deadline = time.monotonic() + 90
+        started = time.monotonic()
+        deadline = started + 90
         while True:
             try:
                 hub.request("/hub/api/", timeout=5)
@@ -267,6 +281,7 @@ def hub():
                 if time.monotonic() > deadline:
                     pytest.fail(f"{user}'s server did not start within 180 s:\n{log.read_text()[-4000:]}")
                 time.sleep(1)
+        print(f"\nhub and three servers ready in {time.monotonic() - started:.1f} s; log: {log}", flush=True)
         yield hub
     finally:
         if process is not None:
@@ -280,7 +295,153 @@ def hub():
             subprocess.run(["pkill", "-KILL", "-u", user], capture_output=True)
         for user in users:
             subprocess.run(["userdel", "-r", user], capture_output=True)
+        if (base / "jupyterhub.log").exists():  # the hub's and the servers' log, kept with the screenshots
+            shutil.copy2(base / "jupyterhub.log", shots / "jupyterhub.log")
         shutil.rmtree(base, ignore_errors=True)
+
+
+class Steps:
+    """Prints how long each step took (pytest -s shows it; the CI budget is ~3 minutes)."""
+
+    def __init__(self):
+        self.last = time.monotonic()
+
+    def __call__(self, name: str) -> None:
+        now = time.monotonic()
+        print(f"hub round trip: {name}: {now - self.last:.1f} s", flush=True)
+        self.last = now
+
+
+# --- in chromium (as tests/test_browser.py drives it) -----------------------------------
+
+@pytest.fixture(scope="module")
+def shots(tmp_path_factory) -> Path:
+    folder = os.environ.get("COURSE_SCREENSHOTS")
+    path = Path(folder) / "hub" if folder else tmp_path_factory.mktemp("hub-screenshots")
+    path.mkdir(parents=True, exist_ok=True)
+    print(f"\nhub test screenshots: {path}")
+    return path
+
+
+@pytest.fixture(scope="module")
+def browser():
+    if not CHROMIUM.exists():
+        if os.environ.get("CI"):
+            raise RuntimeError(f"{CHROMIUM} is missing: .ci/run installs Debian's chromium")
+        pytest.skip(f"{CHROMIUM} is missing (apt-get install chromium)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        try:
+            yield chromium
+        finally:
+            chromium.close()
+
+
+def log_in(browser, hub: Hub, user: str):
+    """A browser page of ``user``, logged in through the hub's login form, in their JupyterLab."""
+    context = browser.new_context(viewport={"width": 1400, "height": 900})
+    page = context.new_page()
+    page.set_default_timeout(60_000)
+    page.goto(f"{hub.url}/hub/login")
+    page.fill("#username_input", user)
+    page.fill("#password_input", PASSWORD)
+    page.click("#login_submit")
+    page.wait_for_url(re.compile(f"/user/{re.escape(user)}/lab"))
+    page.locator("#jp-MainMenu").wait_for()
+    return page
+
+
+def menu(page, top: str, item: str) -> None:
+    page.locator("#jp-MainMenu .lm-MenuBar-itemLabel", has_text=re.compile(f"^{re.escape(top)}$")).click()
+    page.locator(".lm-Menu-content .lm-Menu-item").filter(
+        has=page.locator(".lm-Menu-itemLabel", has_text=re.compile(f"^{re.escape(item)}$"))).first.click()
+
+
+def assignment_row(page, section: str):
+    """The assignment's row in one section of the Assignments list (released, fetched, submitted)."""
+    return page.locator(f"#{section}_assignments_list .list_item", has_text=ASSIGNMENT).first
+
+
+def student_fetches_and_submits_in_the_browser(browser, hub: Hub, student: str, shots: Path) -> None:
+    """Nbgrader > Assignment List: Fetch, then Submit, as a student does (handed in untouched)."""
+    page = log_in(browser, hub, student)
+    try:
+        menu(page, "Nbgrader", "Assignment List")
+        fetch = assignment_row(page, "released").get_by_role("button", name="Fetch")
+        fetch.wait_for()
+        page.screenshot(path=str(shots / "1_student_assignment_list.png"))
+        fetch.click()
+        submit = assignment_row(page, "fetched").get_by_role("button", name="Submit")
+        submit.wait_for()
+        page.screenshot(path=str(shots / "2_student_fetched.png"))
+        submit.click()
+        assignment_row(page, "submitted").wait_for()
+        page.screenshot(path=str(shots / "3_student_submitted.png"))
+    except Exception:
+        page.screenshot(path=str(shots / "student_failed.png"))
+        raise
+    finally:
+        page.context.close()
+
+
+def student_fetches_feedback_in_the_browser(browser, hub: Hub, student: str, shots: Path) -> None:
+    page = log_in(browser, hub, student)
+    try:
+        menu(page, "Nbgrader", "Assignment List")
+        button = assignment_row(page, "submitted").get_by_role("button", name="Fetch Feedback")
+        button.wait_for()
+        button.click()
+        # The list shows a "view feedback" link once the feedback is in the student's home.
+        deadline = time.monotonic() + 60
+        while not list((hub.home(student) / ASSIGNMENT / "feedback").glob(f"*/{ASSIGNMENT}.html")):
+            assert time.monotonic() < deadline, f"no feedback fetched for {student} (screenshots in {shots})"
+            time.sleep(0.5)
+        page.screenshot(path=str(shots / "6_student_feedback_fetched.png"))
+    except Exception:
+        page.screenshot(path=str(shots / "student_feedback_failed.png"))
+        raise
+    finally:
+        page.context.close()
+
+
+def instructor_grades_the_written_answer(browser, hub: Hub, student: str, points: float, shots: Path) -> None:
+    """Nbgrader > Formgrader > Manual Grading > assignment > notebook > the student's
+    submission, then a score for the written answer (saved when the field changes)."""
+    page = log_in(browser, hub, INSTRUCTOR)
+    try:
+        menu(page, "Nbgrader", "Formgrader")
+        frame = page.frame_locator("iframe[src*='formgrader']")
+        frame.locator("a", has_text=re.compile(r"^\s*Manual Grading\s*$")).first.click()
+        frame.locator("td a", has_text=re.compile(f"^{ASSIGNMENT}$")).first.click()
+        frame.locator("td a", has_text=re.compile(f"^{ASSIGNMENT}$")).first.click()  # the notebook
+        frame.locator("td a.name-hidden").first.wait_for()  # the table has loaded
+        frame.locator("#toggle_names").click()
+        page.screenshot(path=str(shots / "4_formgrader_submissions.png"))
+        frame.locator("td a.name-shown", has_text=student).click()
+        score = frame.locator(f"input.score#{WRITTEN_ANSWER}")
+        # The page's grading widgets are ready once they have set their placeholders.
+        frame.locator(f"input.extra-credit#{WRITTEN_ANSWER}_extra_credit[placeholder='0']").wait_for()
+        score.scroll_into_view_if_needed()
+        score.click()
+        score.fill(str(points))
+        score.press("Tab")  # the formgrader saves on "change"
+        deadline = time.monotonic() + 30
+        while manual_score(hub, student) != points:
+            assert time.monotonic() < deadline, f"the formgrader did not save the score (screenshots in {shots})"
+            time.sleep(0.5)
+        page.screenshot(path=str(shots / "5_formgrader_written_answer_graded.png"))
+    except Exception:
+        page.screenshot(path=str(shots / "instructor_failed.png"))
+        raise
+    finally:
+        page.context.close()
+
+
+def manual_score(hub: Hub, student: str) -> float | None:
+    with gradebook(hub.course) as gb:
+        return gb.find_grade(WRITTEN_ANSWER, ASSIGNMENT, ASSIGNMENT, student).manual_score
 
 
 def released(hub: Hub, user: str) -> list[dict]:
@@ -289,62 +450,81 @@ def released(hub: Hub, user: str) -> list[dict]:
     return [a for a in answer["value"] if a["assignment_id"] == ASSIGNMENT]
 
 
-def test_round_trip(hub: Hub):
-    # 1. The instructor generates the student version into the gradebook and releases it.
-    hub.nbgrader("generate_assignment", ASSIGNMENT, "--force")
-    hub.nbgrader("release_assignment", ASSIGNMENT)
+def test_round_trip(hub: Hub, browser, shots):
+    step = Steps()
+    # 1. The instructor generates the student version (and its gradebook entry) and releases it.
+    hub.formgrader("assign")
+    hub.formgrader("release")
     outbound = hub.exchange / COURSE_ID / "outbound" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb"
     assert outbound.exists()
     assert "### BEGIN SOLUTION" not in outbound.read_text()
+    step("generate and release")
 
     # 2. Students see it in their Assignments list, fetch it into their home and submit.
-    for student in (ALICE, BOB):
-        listed = released(hub, student)
-        assert [a["status"] for a in listed] == ["released"], listed
-        answer = hub.assignments(student, "fetch")
-        assert answer["success"], answer
-        fetched = hub.home(student) / ASSIGNMENT / f"{ASSIGNMENT}.ipynb"
-        assert fetched.stat().st_uid == pwd.getpwnam(student).pw_uid
-    # Alice answers every question (through her server, as JupyterLab saves); Bob hands
-    # in the release untouched.
+    # Alice through her server's Assignments API (what the list calls), answering every
+    # question as JupyterLab saves a notebook; Bob in chromium, handing it in untouched.
+    listed = released(hub, ALICE)
+    assert [a["status"] for a in listed] == ["released"], listed
+    assert hub.assignments(ALICE, "fetch")["success"]
     path = f"/user/{ALICE}/api/contents/{ASSIGNMENT}/{ASSIGNMENT}.ipynb"
     release = nbformat.from_dict(hub.request(path)["content"])
-    answered = solved(release, ASSIGNMENT)
-    hub.request(path, "PUT", json.dumps({"type": "notebook", "format": "json", "content": answered}).encode(),
-                "application/json")
+    hub.request(path, "PUT", json.dumps({"type": "notebook", "format": "json",
+                                         "content": solved(release, ASSIGNMENT)}).encode(), "application/json")
+    assert hub.assignments(ALICE, "submit")["success"]
+    step("Alice fetches and submits (API)")
+    student_fetches_and_submits_in_the_browser(browser, hub, BOB, shots)
+    step("Bob fetches and submits (chromium)")
     for student in (ALICE, BOB):
-        answer = hub.assignments(student, "submit")
-        assert answer["success"], answer
+        fetched = hub.home(student) / ASSIGNMENT / f"{ASSIGNMENT}.ipynb"
+        assert fetched.stat().st_uid == pwd.getpwnam(student).pw_uid
         assert any(a["status"] == "submitted" for a in released(hub, student))
     # Accounts do not share folders: Bob cannot read Alice's work.
     peek = hub.as_user(BOB, "cat", str(hub.home(ALICE) / ASSIGNMENT / f"{ASSIGNMENT}.ipynb"), check=False)
     assert peek.returncode != 0 and "Permission denied" in peek.stderr
+    # ... nor list the exchange's inbound folder, where everyone's submissions wait.
+    inbound = hub.exchange / COURSE_ID / "inbound"
+    peek = hub.as_user(BOB, "ls", str(inbound), check=False)
+    assert peek.returncode != 0 and "Permission denied" in peek.stderr
 
     # 3. The instructor collects and autogrades (the course's sandboxed autograde).
-    hub.nbgrader("collect", ASSIGNMENT)
+    hub.formgrader("collect")
     for student in (ALICE, BOB):
         assert (hub.course / "submitted" / student / ASSIGNMENT / f"{ASSIGNMENT}.ipynb").exists()
-    hub.nbgrader("autograde", ASSIGNMENT)
+    step("collect")
+    logs = {student: hub.formgrader("autograde", student) for student in (ALICE, BOB)}
+    step("autograde")
+    for log in logs.values():  # student code ran in the course's sandbox, not as the instructor
+        assert "SandboxedExecute" in log and "/bwrap" in log and "WITHOUT isolation" not in log, log[-3000:]
+        assert "[WARNING]" not in log and "checksum" not in log, log[-3000:]  # no false alarm
     got = scores(hub.course, ASSIGNMENT)
     assert got[ALICE]["max_code"] > 0
     assert got[ALICE]["code"] == got[ALICE]["max_code"], got[ALICE]
     assert got[BOB]["code"] == 0, got[BOB]
+    assert got[ALICE]["needs_manual_grade"], got[ALICE]  # the written answer waits for a person
+
+    # ... and grades Alice's written answer by hand in the formgrader.
+    instructor_grades_the_written_answer(browser, hub, ALICE, 1.5, shots)
+    step("manual grade (chromium)")
 
     # 4. Feedback: generated, released, and each student fetches only their own.
-    hub.nbgrader("generate_feedback", ASSIGNMENT)
-    hub.nbgrader("release_feedback", ASSIGNMENT)
-    for student in (ALICE, BOB):
-        answer = hub.assignments(student, "fetch_feedback")
-        assert answer["success"], answer
+    hub.formgrader("generate_feedback")
+    hub.formgrader("release_feedback")
+    step("generate and release feedback")
+    assert hub.assignments(ALICE, "fetch_feedback")["success"]
+    student_fetches_feedback_in_the_browser(browser, hub, BOB, shots)
+    step("students fetch feedback (API, chromium)")
+    # The exchange's feedback folder cannot be listed: a student reaches only the file named
+    # after their own submission (nbgrader names feedback by a hash of it).
+    peek = hub.as_user(BOB, "ls", str(hub.exchange / COURSE_ID / "feedback"), check=False)
+    assert peek.returncode != 0 and "Permission denied" in peek.stderr
     pages = {}
     for student in (ALICE, BOB):
         found = list((hub.home(student) / ASSIGNMENT / "feedback").glob(f"*/{ASSIGNMENT}.html"))
         assert len(found) == 1, found
         pages[student] = found[0].read_text()
-    max_code = got[ALICE]["max_code"]
+    expected = {ALICE: got[ALICE]["code"] + 1.5, BOB: 0.0}
+    total = got[ALICE]["max_code"] + got[ALICE]["max_written"]
     for student, page in pages.items():
         score = re.search(r"Score:\s*([\d.]+)\s*/\s*([\d.]+)", page)
         assert score, page[:2000]
-        assert float(score.group(1)) == got[student]["code"], (student, score.group(0))
-        assert float(score.group(2)) >= max_code
-    assert pages[ALICE] != pages[BOB]
+        assert (float(score.group(1)), float(score.group(2))) == (expected[student], total), (student, score.group(0))
