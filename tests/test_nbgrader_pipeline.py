@@ -277,6 +277,17 @@ def test_progress_bars_show_as_their_last_line(course, assignment):
     assert streams, "the training cells printed nothing"
 
 
+@pytest.mark.parametrize("assignment", h.ASSIGNMENTS)
+def test_the_graders_run_keeps_its_figures(course, assignment):
+    """The learning curves the written answers discuss are in the autograded notebook
+    (the formgrader) and in the feedback."""
+    root, _ = course
+    nb = h.read(h.notebook_path(root, "autograded/solution", assignment))
+    assert any("image/png" in o.get("data", {}) for c in nb.cells for o in c.get("outputs", []))
+    page = h.notebook_path(root, "feedback/solution", assignment).with_suffix(".html").read_text(encoding="utf-8")
+    assert "data:image/png;base64," in page
+
+
 def test_grades_export_to_csv(course):
     root, scores = course
     with open(root / "grades.csv", newline="") as f:

@@ -47,6 +47,7 @@ from utils.sandbox.kernel import kernel_manager_class
 KERNEL_ENV = re.compile(r"PATH|PYTHONPATH|LD_LIBRARY_PATH|LANG|LANGUAGE|LC_\w+|TZ|TERM|PYTHONHASHSEED"
                         r"|COURSE_FAST_MODE|NBGRADER_EXECUTION|TF_\w+|KERAS_BACKEND|CUDA_VISIBLE_DEVICES"
                         r"|OMP_NUM_THREADS|MKL_\w+|OPENBLAS_\w+|MPLBACKEND")
+INLINE_BACKEND = "module://matplotlib_inline.backend_inline"
 JUDGE_MARGIN = 60              # seconds the judge may take beyond the notebook's own run
 STARTUP_MARGIN = 60            # per-submission allowance for kernel starts
 
@@ -92,7 +93,8 @@ class SandboxedExecute(Execute):
                             ignore=lambda folder, names: {n for n in names if n.endswith(".ipynb") or
                                                           Path(folder, n).is_symlink()})
             env = self._env()
-            judgement.start(self._prefix(judge_scratch, judge_scratch / "work"), env, str(judge_scratch / "work"))
+            judgement.start(self._prefix(judge_scratch, judge_scratch / "work"), {**env, "MPLBACKEND": "Agg"},
+                            str(judge_scratch / "work"))
             km = kernel_manager_class(self._prefix(kernel_scratch, work), str(kernel_scratch / "home" / "runtime"))
             runner.execute(nb, str(work), timeout=self.timeout or 600, wall_seconds=wall,
                            kernel_manager_class=km, kernel_env=env)
@@ -119,7 +121,9 @@ class SandboxedExecute(Execute):
     def _env() -> dict[str, str]:
         env = {k: v for k, v in os.environ.items() if KERNEL_ENV.fullmatch(k)}
         env.setdefault("NBGRADER_EXECUTION", "autograde")
-        env["MPLBACKEND"] = "Agg"
+        # Figures inline, as in JupyterLab: the grader reads the learning curves beside
+        # the written answers (the judge, which draws nothing, gets Agg).
+        env["MPLBACKEND"] = INLINE_BACKEND
         return env
 
     # ------------------------------------------------------------ what the student handed in
