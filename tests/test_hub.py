@@ -1,4 +1,5 @@
-"""A class on a real JupyterHub with nbgrader's exchange, round trip (hub/, README "On a JupyterHub").
+"""A class on a real JupyterHub with nbgrader's exchange, round trip (hub/; README, "A class
+on a JupyterHub, with nbgrader's exchange").
 
 A local JupyterHub (from PyPI) with configurable-http-proxy (from npm, in hub/.proxy)
 runs hub/jupyterhub_config.py on 127.0.0.1. Three system accounts are created for the
@@ -8,20 +9,26 @@ own account, so nbgrader's exchange works on real file permissions. Only the log
 differs from a real class: JupyterHub's DummyAuthenticator with one test password
 instead of PAM.
 
-The round trip, through nbgrader's own apps:
+The round trip, through nbgrader's own apps, in the order a class goes:
 
-1. the instructor (nbgrader CLI as their account, as in a terminal on the hub, with the
-   environment the hub gives their server) generates and releases ``red_wine``;
-2. both students list and fetch it through their servers' Assignments API (what the
-   Assignments tab calls); one answers everything, one hands in the release untouched;
-   both submit the same way; neither can read the other's home folder;
-3. the instructor collects and autogrades, with the course's sandbox
-   (nbgrader_config.py); the scores are full marks and zero;
-4. the instructor generates and releases feedback; each student fetches it and gets
-   only their own.
+1. the instructor generates and releases ``red_wine`` through the formgrader's API in
+   their own server (what its Manage Assignments buttons call: nbgrader's apps, run as
+   the instructor with the course's nbgrader_config.py);
+2. Alice lists, fetches and submits through her server's Assignments API (what the
+   Assignments list calls), after saving every answer through the contents API; Bob, in
+   chromium, logs in, opens Nbgrader > Assignment List (the only item of his menu),
+   fetches and submits the release untouched. Bob's server has no formgrader; he can
+   read neither Alice's home nor the exchange's inbound folder;
+3. the instructor collects and autogrades each submission (the course's sandbox, whose
+   bwrap command shows in the log; no warnings): full marks and zero; then, in chromium,
+   grades Alice's written answer by hand in JupyterLab's Formgrader panel (Manual Grading
+   > red_wine > red_wine > Alice), and the score lands in the gradebook;
+4. the instructor generates and releases feedback; Alice fetches hers through the API,
+   Bob with the list's Fetch Feedback button; each gets exactly one page, with their own
+   score (Alice's includes the manual grade), and cannot list the exchange's feedback.
 
-In a browser (chromium): a student fetches and submits from the Assignments list, and
-the instructor grades one written answer by hand in the formgrader.
+Screenshots of the chromium steps and the hub's log go to $COURSE_SCREENSHOTS/hub if set,
+otherwise to a pytest temporary folder. Each step's time is printed (pytest -s).
 
 Needs root (useradd, and a hub that starts servers as other accounts), bubblewrap, node
 and hub/.proxy (``.ci/run`` installs what is missing). Without them the test is skipped,
@@ -108,9 +115,10 @@ def _closed_ancestor(path: Path) -> tuple[Path, Path] | None:
     return None
 
 
-def namespace_script() -> str:
+def namespace_script() -> str | None:
     """Shell lines that make the environment's own folders reachable for every account,
-    run as root in the hub's private mount namespace (see the module's docstring)."""
+    run as root in the hub's private mount namespace (see the module's docstring); None
+    where every account reaches them already."""
     needed = {Path(os.path.realpath(sys.executable)), Path(sys.prefix).resolve(),
               Path(sys.base_prefix).resolve(), ROOT.resolve()}
     hidden: dict[Path, set[Path]] = {}
@@ -118,6 +126,8 @@ def namespace_script() -> str:
         found = _closed_ancestor(path)
         if found:
             hidden.setdefault(found[0], set()).add(found[1])
+    if not hidden:
+        return None
     lines = ["set -e", 'keep=$(mktemp -d)']
     for n, (closed, children) in enumerate(sorted(hidden.items())):
         for m, child in enumerate(sorted(children)):
@@ -132,8 +142,9 @@ def namespace_script() -> str:
 # --- the hub -------------------------------------------------------------------------
 
 class Hub:
-    def __init__(self, base: Path, url: str, process: subprocess.Popen, log: Path):
+    def __init__(self, base: Path, url: str, process: subprocess.Popen, log: Path, namespaced: bool):
         self.base, self.url, self.process, self.log = base, url, process, log
+        self.namespaced = namespaced
         self.exchange = base / "exchange"
 
     def home(self, user: str) -> Path:
@@ -178,8 +189,8 @@ class Hub:
         for name in ("COURSE_DATA_MIRROR", "COURSE_DATA_DIR", "LANG"):
             if name in os.environ:
                 env[name] = os.environ[name]
-        command = ["nsenter", f"--target={self.process.pid}", "--mount", "--",
-                   "runuser", "-u", user, "--", "env", "-i", *(f"{k}={v}" for k, v in env.items()),
+        enter = ["nsenter", f"--target={self.process.pid}", "--mount", "--"] if self.namespaced else []
+        command = [*enter, "runuser", "-u", user, "--", "env", "-i", *(f"{k}={v}" for k, v in env.items()),
                    "sh", "-c", 'cd "$0" && exec "$@"', str(cwd or home), *args]
         done = subprocess.run(command, capture_output=True, text=True, timeout=timeout)
         if check and done.returncode != 0:
@@ -257,12 +268,13 @@ def hub(shots):
                "COURSE_INSTRUCTORS": INSTRUCTOR, "COURSE_STUDENTS": f"{ALICE},{BOB}",
                "PATH": f"{ENV_BIN}{os.pathsep}{os.environ.get('PATH', '')}"}
         env.pop("PYTHONWARNINGS", None)
+        script = namespace_script()
+        namespace = ["unshare", "--mount", "--propagation", "private", "--", "sh", "-c", script, "sh"] if script else []
         with open(log, "w") as out:
             process = subprocess.Popen(
-                ["unshare", "--mount", "--propagation", "private", "--", "sh", "-c", namespace_script(), "sh",
-                 sys.executable, "-m", "jupyterhub", "-f", str(hub_config(base, port))],
+                [*namespace, sys.executable, "-m", "jupyterhub", "-f", str(hub_config(base, port))],
                 cwd=base / "state", stdout=out, stderr=subprocess.STDOUT, env=env)
-        hub = Hub(base, f"http://127.0.0.1:{port}", process, log)
+        hub = Hub(base, f"http://127.0.0.1:{port}", process, log, namespaced=bool(script))
         started = time.monotonic()
         deadline = started + 90
         while True:
@@ -368,6 +380,13 @@ def student_fetches_and_submits_in_the_browser(browser, hub: Hub, student: str, 
     """Nbgrader > Assignment List: Fetch, then Submit, as a student does (handed in untouched)."""
     page = log_in(browser, hub, student)
     try:
+        # A student's Nbgrader menu leads to the Assignments list only (profile hub-student).
+        page.locator("#jp-MainMenu .lm-MenuBar-itemLabel", has_text=re.compile("^Nbgrader$")).click()
+        items = page.locator(".lm-Menu-content .lm-Menu-item:visible .lm-Menu-itemLabel")
+        items.first.wait_for()
+        page.screenshot(path=str(shots / "0_student_nbgrader_menu.png"))
+        assert items.all_inner_texts() == ["Assignment List"], items.all_inner_texts()
+        page.keyboard.press("Escape")
         menu(page, "Nbgrader", "Assignment List")
         fetch = assignment_row(page, "released").get_by_role("button", name="Fetch")
         fetch.wait_for()
@@ -412,14 +431,19 @@ def instructor_grades_the_written_answer(browser, hub: Hub, student: str, points
     page = log_in(browser, hub, INSTRUCTOR)
     try:
         menu(page, "Nbgrader", "Formgrader")
-        frame = page.frame_locator("iframe[src*='formgrader']")
-        frame.locator("a", has_text=re.compile(r"^\s*Manual Grading\s*$")).first.click()
-        frame.locator("td a", has_text=re.compile(f"^{ASSIGNMENT}$")).first.click()
-        frame.locator("td a", has_text=re.compile(f"^{ASSIGNMENT}$")).first.click()  # the notebook
+        # Each click loads another page into the panel's iframe; the next click waits for it.
+        frame_at(page, r"/formgrader/?($|manage_assignments)").locator(
+            "a", has_text=re.compile(r"^\s*Manual Grading\s*$")).first.click()
+        frame_at(page, r"/formgrader/gradebook/?$").locator(
+            "td a", has_text=re.compile(f"^{ASSIGNMENT}$")).first.click()
+        frame_at(page, f"/formgrader/gradebook/{ASSIGNMENT}/?$").locator(
+            "td a", has_text=re.compile(f"^{ASSIGNMENT}$")).first.click()  # the notebook
+        frame = frame_at(page, f"/formgrader/gradebook/{ASSIGNMENT}/{ASSIGNMENT}/?$")
         frame.locator("td a.name-hidden").first.wait_for()  # the table has loaded
         frame.locator("#toggle_names").click()
         page.screenshot(path=str(shots / "4_formgrader_submissions.png"))
         frame.locator("td a.name-shown", has_text=student).click()
+        frame = frame_at(page, r"/formgrader/submissions/")
         score = frame.locator(f"input.score#{WRITTEN_ANSWER}")
         # The page's grading widgets are ready once they have set their placeholders.
         frame.locator(f"input.extra-credit#{WRITTEN_ANSWER}_extra_credit[placeholder='0']").wait_for()
@@ -437,6 +461,17 @@ def instructor_grades_the_written_answer(browser, hub: Hub, student: str, points
         raise
     finally:
         page.context.close()
+
+
+def frame_at(page, url: str):
+    """The page's frame whose address matches ``url``, once it has navigated there."""
+    deadline = time.monotonic() + 60
+    while True:
+        for frame in page.frames:
+            if re.search(url, frame.url.split("?")[0]):
+                return frame
+        assert time.monotonic() < deadline, f"no frame at {url} among {[f.url for f in page.frames]}"
+        page.wait_for_timeout(250)
 
 
 def manual_score(hub: Hub, student: str) -> float | None:
@@ -478,6 +513,9 @@ def test_round_trip(hub: Hub, browser, shots):
         fetched = hub.home(student) / ASSIGNMENT / f"{ASSIGNMENT}.ipynb"
         assert fetched.stat().st_uid == pwd.getpwnam(student).pw_uid
         assert any(a["status"] == "submitted" for a in released(hub, student))
+    # A student's server has no formgrader (its server extension is off for students).
+    with pytest.raises(AssertionError, match=": 404 "):
+        hub.request(f"/user/{BOB}/formgrader/api/assignments")
     # Accounts do not share folders: Bob cannot read Alice's work.
     peek = hub.as_user(BOB, "cat", str(hub.home(ALICE) / ASSIGNMENT / f"{ASSIGNMENT}.ipynb"), check=False)
     assert peek.returncode != 0 and "Permission denied" in peek.stderr
