@@ -19,7 +19,9 @@ The round trip, through nbgrader's own apps, in the order a class goes:
    chromium, logs in, opens Nbgrader > Assignment List (the only item of his menu),
    fetches and submits the release untouched. Bob's server has no formgrader; he can
    read neither Alice's home nor the exchange's inbound folder;
-3. the instructor collects and autogrades each submission (the course's sandbox, whose
+3. the instructor collects (``nbgrader collect`` as the instructor, with the environment
+   the hub gives their server, as in a terminal there) and autogrades each submission
+   through the formgrader's API (the course's sandbox, whose
    bwrap command shows in the log; no warnings): full marks and zero; then, in chromium,
    grades Alice's written answer by hand in JupyterLab's Formgrader panel (Manual Grading
    > red_wine > red_wine > Alice), and the score lands in the gradebook;
@@ -197,6 +199,10 @@ class Hub:
             raise AssertionError(f"{' '.join(args)} as {user} exited {done.returncode}:\n"
                                  f"{done.stdout[-3000:]}\n{done.stderr[-6000:]}")
         return done
+
+    def nbgrader(self, *args: str) -> subprocess.CompletedProcess:
+        """``nbgrader ARGS`` in the instructor's course, as in a terminal of their JupyterLab."""
+        return self.as_user(INSTRUCTOR, str(ENV_BIN / "nbgrader"), *args, cwd=self.course)
 
     def formgrader(self, action: str, student: str | None = None) -> str:
         """One of the instructor's formgrader actions on the assignment (what its buttons
@@ -386,8 +392,7 @@ def student_fetches_and_submits_in_the_browser(browser, hub: Hub, student: str, 
         items.first.wait_for()
         page.screenshot(path=str(shots / "0_student_nbgrader_menu.png"))
         assert items.all_inner_texts() == ["Assignment List"], items.all_inner_texts()
-        page.keyboard.press("Escape")
-        menu(page, "Nbgrader", "Assignment List")
+        items.first.click()
         fetch = assignment_row(page, "released").get_by_role("button", name="Fetch")
         fetch.wait_for()
         page.screenshot(path=str(shots / "1_student_assignment_list.png"))
@@ -413,6 +418,7 @@ def student_fetches_feedback_in_the_browser(browser, hub: Hub, student: str, sho
         button.wait_for()
         button.click()
         # The list shows a "view feedback" link once the feedback is in the student's home.
+        assignment_row(page, "submitted").get_by_text("(view feedback)").wait_for()
         deadline = time.monotonic() + 60
         while not list((hub.home(student) / ASSIGNMENT / "feedback").glob(f"*/{ASSIGNMENT}.html")):
             assert time.monotonic() < deadline, f"no feedback fetched for {student} (screenshots in {shots})"
@@ -524,8 +530,10 @@ def test_round_trip(hub: Hub, browser, shots):
     peek = hub.as_user(BOB, "ls", str(inbound), check=False)
     assert peek.returncode != 0 and "Permission denied" in peek.stderr
 
-    # 3. The instructor collects and autogrades (the course's sandboxed autograde).
-    hub.formgrader("collect")
+    # 3. The instructor collects (the command line, as the README shows it: the exchange and
+    # course id come from hub/instructor/nbgrader_config.py) and autogrades (the course's
+    # sandboxed autograde).
+    hub.nbgrader("collect", ASSIGNMENT)
     for student in (ALICE, BOB):
         assert (hub.course / "submitted" / student / ASSIGNMENT / f"{ASSIGNMENT}.ipynb").exists()
     step("collect")
