@@ -167,3 +167,92 @@ def test_batchnorm_starter_is_not_attempted(keras):
     L = keras.layers
     starter = sequential(keras, L.Dense(128, activation="relu"), L.Dense(64, activation="relu"), L.Dense(1), n_inputs=N)
     assert spotify.batchnorm.evaluate(starter).status == "not attempted"
+
+
+# ---------------------------------------------------------------- question 3: predict the parameters
+
+def _judged(question, value):
+    """The kernel's verdict, and the grader's verdict from the description alone."""
+    import json
+
+    kernel = question.evaluate(value)
+    grader = question.verdict_from(json.loads(json.dumps(question.describe(value))))
+    assert (kernel.status, kernel.message) == (grader.status, grader.message)
+    return kernel
+
+
+def bn_params_forms():
+    import numpy as np
+
+    return {
+        "tuple of ints": (512, 256),
+        "list": [512, 256],
+        "whole floats": (512.0, 256.0),
+        "NumPy ints": (np.int64(512), np.int32(256)),
+        "NumPy array": np.array([512, 256]),
+        "float32 array": np.array([512.0, 256.0], dtype=np.float32),
+        "dict": {"total": 512, "trainable": 256},
+        "dict, other order": {"trainable": 2 * 128, "total": 4 * 128},
+        "expressions": (4 * 128, 128 + 128),
+    }
+
+
+@pytest.mark.parametrize("name", list(bn_params_forms()))
+def test_bn_params_correct_forms_pass(name):
+    verdict = _judged(spotify.bn_params, bn_params_forms()[name])
+    assert verdict.status == "correct", (name, verdict.message)
+
+
+BN_PARAMS_MISTAKES = {
+    "only the trainable ones": ((256, 256), "counts only what gradient descent trains"),
+    "all trainable": ((512, 512), "Not every parameter of this layer is trainable"),
+    "none trainable": ((512, 0), "Some of this layer's parameters are trained"),
+    "the 64-unit layer's features": ((256, 128), "features of the wrong layer"),
+    "the first BN layer": ((72, 36), "right after the input"),
+    "total too small": ((256, 100), "The total is too small"),
+    "trainable off": ((512, 300), "The trainable is not what the code gives (the total is right)"),
+    "both off": ((100, 50), "The total and the trainable are not what the code gives"),
+    "not whole": ((100.5, 40), "whole number"),
+    "one number": (512, "holds 1 number; the question asks for 2"),
+    "three numbers": ((512, 256, 256), "holds 3 numbers"),
+    "a string": ("5, 2", "is a str"),
+    "a bool inside": ((True, 256), "holding a bool"),
+    "wrong keys": ({"all": 512, "trained": 256}, "a dict with the keys"),
+    "NaN": ((float("nan"), 256), "not a number you can predict"),
+    "2-D array": ([[512, 256]], "holding a list"),
+}
+
+
+@pytest.mark.parametrize("name", list(BN_PARAMS_MISTAKES))
+def test_bn_params_mistakes_are_named(name):
+    value, words = BN_PARAMS_MISTAKES[name]
+    verdict = _judged(spotify.bn_params, value)
+    assert verdict.status == "incorrect" and words in verdict.message, (name, verdict.message)
+    assert "512" not in verdict.message and "256" not in verdict.message  # never the answer
+
+
+def test_bn_params_starter_is_not_attempted():
+    assert spotify.bn_params.evaluate(None).status == "not attempted"
+    assert spotify.bn_params.evaluate(...).status == "not attempted"
+
+
+def test_bn_params_odd_descriptions_never_raise():
+    for description in ({}, {"numbers": "x"}, {"numbers": [True, 1]}, {"numbers": list(range(100))},
+                        {"odd": None}, [], None, {"numbers": [[1], 2]}):
+        assert spotify.bn_params.verdict_from(description).status == "incorrect"
+
+
+def test_bn_params_matches_keras(keras):
+    layer = keras.layers.BatchNormalization()
+    layer.build((None, 128))
+    trainable = sum(int(w.numpy().size) for w in layer.trainable_weights)
+    assert spotify.bn_params.evaluate((layer.count_params(), trainable)).status == "correct"
+
+
+def test_an_alphadropout_is_named_with_an():
+    import keras
+
+    L = keras.layers
+    model = sequential(keras, L.Dense(128, activation="relu"), L.AlphaDropout(0.3),
+                       L.Dense(64, activation="relu"), L.Dropout(0.3), L.Dense(1), n_inputs=N)
+    assert "an AlphaDropout layer" in spotify.dropout.evaluate(model).message
