@@ -100,6 +100,10 @@ c.Autograde.autograde_preprocessors = [
     CheckCellMetadata,
 ]
 
+# nbconvert's own preprocessors are off unless enabled; this one also tidies submissions
+# autograded before it was configured when the formgrader or the feedback renders them.
+c.CoalesceStreamsPreprocessor.enabled = True
+
 # --- showing submissions ------------------------------------------------------
 # The formgrader (Manual Grading) and generate_feedback render a submission's markdown
 # and outputs as HTML; unsanitized, a script in a written answer or in an output would
