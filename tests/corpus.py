@@ -275,8 +275,8 @@ def unusual_styles(release, exercise, ctx):
     - red_wine dropout: the functional API, ``activation=keras.activations.relu``,
       named and seeded ``layers.Dropout(0.3, seed=1, name="drop1")``;
     - red_wine batchnorm: ``.add()`` in a for loop over a helper function that returns
-      a block of layers; ``compile(optimizer=keras.optimizers.Adam(),
-      loss=keras.losses.MeanAbsoluteError())``;
+      a block of layers, and a ``compile(...)`` of its own (allowed: the question asks
+      only for the layers);
     - red_wine input_bn: ``from tensorflow import keras``, ``input_shape=`` on the first
       layer (no keras.Input), ``layers.Activation("relu")`` and ``layers.ReLU()``;
     - spotify dropout: a helper function returning blocks with ``layers.ReLU()`` and

@@ -71,51 +71,50 @@ def test_dropout_starter_is_not_attempted(keras):
     assert red_wine.dropout.evaluate(starter).status == "not attempted"
 
 
-# ---------------------------------------------------------------- question 2: batch normalization + compile
+# ---------------------------------------------------------------- question 2: batch normalization only
 
-def _bn_model(keras, optimizer="adam", loss="mae", build=sequential, style="keyword", compile=True):
+def _bn_model(keras, build=sequential, style="keyword", compile=None):
     model = build(keras, *_block(keras, style, bn=True), *_block(keras, style, bn=True),
                   *_block(keras, style, bn=True), keras.layers.Dense(1), n_inputs=N)
     if compile:
-        model.compile(optimizer=optimizer, loss=loss)
+        model.compile(optimizer=compile[0], loss=compile[1])
     return model
 
 
 def batchnorm_variants(keras):
+    """The question changes only the layers: any compile settings (or none) are fine,
+    since the read-only cell compiles the model with SGD and MSE anyway."""
     return {
         "reference": lambda: _bn_model(keras),
-        "optimizer and loss objects": lambda: _bn_model(keras, keras.optimizers.Adam(learning_rate=1e-3),
-                                                        keras.losses.MeanAbsoluteError()),
-        "loss by long name": lambda: _bn_model(keras, "Adam", "mean_absolute_error"),
-        "loss function": lambda: _bn_model(keras, "adam", keras.losses.mean_absolute_error),
+        "compiled as the training cell does": lambda: _bn_model(keras, compile=("sgd", "mse")),
+        "compiled otherwise": lambda: _bn_model(keras, compile=("adam", "mae")),
         "functional": lambda: _bn_model(keras, build=functional),
         "add() with ReLU layers": lambda: _bn_model(keras, build=added_one_by_one, style="relu_layer"),
+        "Activation layers": lambda: _bn_model(keras, style="activation_layer"),
     }
 
 
 def batchnorm_mistakes(keras):
     L = keras.layers
+    d256 = lambda: L.Dense(256, activation="relu")  # noqa: E731
 
-    def bn_before_dropout():
-        model = sequential(keras, *[x for _ in range(3) for x in (L.Dense(256, activation="relu"), L.BatchNormalization(), L.Dropout(0.3))],
-                           L.Dense(1), n_inputs=N)
-        model.compile(optimizer="adam", loss="mae")
-        return model
+    def blocks(*layers_of_block):
+        return [x for _ in range(3) for x in (d256(), *[make() for make in layers_of_block])]
 
     return {
-        "still SGD": (lambda: _bn_model(keras, "sgd", "mae"), "compiled with the sgd optimizer"),
-        "still MSE": (lambda: _bn_model(keras, "adam", "mse"), "The loss is the mean squared error (MSE)"),
-        "not compiled": (lambda: _bn_model(keras, compile=False), "is not compiled yet"),
-        "BN before dropout": (bn_before_dropout, "not in the order the question asks for"),
-        "BN only once": (lambda: _compiled(sequential(keras, *_block(keras, bn=True), *_block(keras), *_block(keras), L.Dense(1), n_inputs=N)),
+        "BN before dropout": (lambda: sequential(keras, *blocks(L.BatchNormalization, lambda: L.Dropout(0.3)),
+                                                 L.Dense(1), n_inputs=N), "not in the order the question asks for"),
+        "BN only once": (lambda: sequential(keras, *_block(keras, bn=True), *_block(keras), *_block(keras), L.Dense(1), n_inputs=N),
                          "1 BatchNormalization layer; the question asks for 3"),
-        "layers right, starter compile": (lambda: _bn_model(keras, "sgd", "mse"), "compiled with the sgd optimizer"),
+        "dropout replaced by BN": (lambda: sequential(keras, *blocks(L.BatchNormalization), L.Dense(1), n_inputs=N),
+                                   "0 Dropout layers; the question asks for 3"),
+        "BN after the output too": (lambda: sequential(keras, *_block(keras, bn=True), *_block(keras, bn=True),
+                                                       *_block(keras, bn=True), L.Dense(1), L.BatchNormalization(), n_inputs=N),
+                                    "the extra one is right after the output layer"),
+        "LayerNormalization instead": (lambda: sequential(keras, *blocks(lambda: L.Dropout(0.3), L.LayerNormalization),
+                                                          L.Dense(1), n_inputs=N),
+                                       "LayerNormalization layer, which this question does not use"),
     }
-
-
-def _compiled(model):
-    model.compile(optimizer="adam", loss="mae")
-    return model
 
 
 def test_batchnorm_correct_forms_pass(keras):
@@ -129,11 +128,17 @@ def test_batchnorm_mistakes_are_named(keras):
 def test_batchnorm_starter_is_not_attempted(keras):
     L = keras.layers
     starter = sequential(keras, *_block(keras), *_block(keras), *_block(keras), L.Dense(1), n_inputs=N)
+    assert red_wine.batchnorm.evaluate(starter).status == "not attempted"
     starter.compile(optimizer="sgd", loss="mse")
     assert red_wine.batchnorm.evaluate(starter).status == "not attempted"
 
 
 # ---------------------------------------------------------------- question 3: BN as the first layer
+
+def _compiled(model):
+    model.compile(optimizer="adam", loss="mae")
+    return model
+
 
 def input_bn_variants(keras):
     L = keras.layers
@@ -176,3 +181,71 @@ def test_input_bn_starter_is_not_attempted(keras):
     L = keras.layers
     starter = sequential(keras, L.Dense(256, activation="relu"), L.Dense(256, activation="relu"), L.Dense(1), n_inputs=N)
     assert red_wine.input_bn.evaluate(starter).status == "not attempted"
+
+
+# ---------------------------------------------------------------- question 5: predict what dropout does
+
+def _judged(question, value):
+    """The kernel's verdict, and the grader's verdict from the description alone."""
+    import json
+
+    kernel = question.evaluate(value)
+    grader = question.verdict_from(json.loads(json.dumps(question.describe(value))))
+    assert (kernel.status, kernel.message) == (grader.status, grader.message)
+    return kernel
+
+
+def kept_value_forms():
+    import numpy as np
+
+    return {
+        "fractions": (1 / 0.7, 1),
+        "rounded to 2 decimals": (1.43, 1.0),
+        "rounded to 3 decimals": [1.429, 1.0],
+        "10/7": (10 / 7, 1.0),
+        "float32": np.array([1 / 0.7, 1.0], dtype=np.float32),
+        "NumPy scalars": (np.float64(1.4286), np.int64(1)),
+        "dict": {"inference": 1, "training": 1 / (1 - 0.3)},
+    }
+
+
+@pytest.mark.parametrize("name", list(kept_value_forms()))
+def test_kept_value_correct_forms_pass(name):
+    verdict = _judged(red_wine.kept_value, kept_value_forms()[name])
+    assert verdict.status == "correct", (name, verdict.message)
+
+
+KEPT_VALUE_MISTAKES = {
+    "unchanged in training": ((1.0, 1.0), "does not pass a kept value on unchanged"),
+    "multiplied by the keep fraction": ((0.7, 1.0), "how the original dropout scaled"),
+    "divided by the rate": ((1 / 0.3, 1.0), "scaled by the drop rate"),
+    "dropped": ((0.0, 1.0), "kept, not dropped"),
+    "scaled at inference": ((1 / 0.7, 0.7), "In inference mode Keras' Dropout scales nothing"),
+    "made up for at inference": ((1 / 0.7, 1 / 0.7), "nothing is dropped"),
+    "zero at inference": ((1 / 0.7, 0.0), "drops nothing"),
+    "too rough": ((1.4, 1.0), "The training is not what the code gives (the inference is right)"),
+    "one number": (1.43, "holds 1 number"),
+    "a string": ("2.5", "is a str"),
+    "infinite": ((float("inf"), 1.0), "not a number you can predict"),
+}
+
+
+@pytest.mark.parametrize("name", list(KEPT_VALUE_MISTAKES))
+def test_kept_value_mistakes_are_named(name):
+    value, words = KEPT_VALUE_MISTAKES[name]
+    verdict = _judged(red_wine.kept_value, value)
+    assert verdict.status == "incorrect" and words in verdict.message, (name, verdict.message)
+    assert "1.43" not in verdict.message and "1.42" not in verdict.message  # never the answer
+
+
+def test_kept_value_starter_is_not_attempted():
+    assert red_wine.kept_value.evaluate(None).status == "not attempted"
+
+
+def test_kept_value_matches_keras(keras):
+    import numpy as np
+
+    out = keras.layers.Dropout(0.3, seed=1)(np.ones((1, 1000), dtype="float32"), training=True)
+    kept = float(np.max(np.asarray(out)))
+    same = keras.layers.Dropout(0.3)(np.ones((1, 4), dtype="float32"), training=False)
+    assert red_wine.kept_value.evaluate((kept, float(np.max(np.asarray(same))))).status == "correct"

@@ -74,3 +74,49 @@ def train(model, X_train, y_train, X_valid, y_valid, *, epochs: int, batch_size:
         )
     finally:
         FIT_SECONDS += time.perf_counter() - start
+
+
+def stop_on_nan():
+    """Keras' TerminateOnNaN without its message: stop training at the first batch
+    whose loss is NaN or infinite. (Keras' own callback prints the batch number,
+    which is not the same on every computer.)"""
+    import math
+
+    import keras
+
+    class StopOnNaN(keras.callbacks.Callback):
+        def on_train_batch_end(self, batch, logs=None):
+            loss = (logs or {}).get("loss")
+            if loss is not None and not math.isfinite(float(loss)):
+                self.model.stop_training = True
+
+    return StopOnNaN()
+
+
+def diverged(history) -> bool:
+    """True if the training or validation loss of a run is NaN or infinite anywhere."""
+    import math
+
+    curves = getattr(history, "history", history)
+    return not all(math.isfinite(float(v)) for key in ("loss", "val_loss") for v in curves.get(key, ()))
+
+
+def divergence_note(history) -> str:
+    """One plain line for a run whose loss blew up (see ``diverged``)."""
+    epochs = len(getattr(history, "history", history).get("loss", ()))
+    return (f"The loss became NaN or infinite in epoch {epochs}, so training stopped there: "
+            "the model learned nothing, and there are no learning curves to draw.")
+
+
+def plot_unless_diverged(history, title: str, *, start_epoch: int = 0) -> None:
+    """Show the learning curves of one run; for a run that diverged, print one
+    line saying so instead of drawing empty axes."""
+    if diverged(history):
+        print(divergence_note(history))
+        return
+    import matplotlib.pyplot as plt
+
+    from utils.plotting import plot_learning_curves
+
+    plot_learning_curves(history, title, start_epoch=start_epoch)
+    plt.show()

@@ -1,7 +1,7 @@
 """The Red Wine exercise's graded questions (solutions/red_wine)."""
 
-from utils.questions.model_spec import Compiled
 from utils.questions.model_question import ModelQuestion, batchnorm_layer, dense, dropout_layer
+from utils.questions.value_question import Mistake, ValueQuestion
 
 _HIDDEN = (dense(256, "relu"), dense(256, "relu"), dense(256, "relu"))
 _OUT = dense(1)
@@ -32,13 +32,11 @@ batchnorm = ModelQuestion(
               dense(256, "relu"), dropout_layer(0.3), batchnorm_layer(), _OUT),
     starter=(dense(256, "relu"), dropout_layer(0.3), dense(256, "relu"), dropout_layer(0.3),
              dense(256, "relu"), dropout_layer(0.3), _OUT),
-    compile_as=Compiled(optimizer="adam", loss="mae"),
-    starter_compile=Compiled(optimizer="sgd", loss="mse"),
     hints=(
-        "Two changes: new layers, and a new optimizer and loss. Each hidden block becomes "
+        "One change only: the optimizer and the loss stay as they are. Each hidden block becomes "
         "Dense, then Dropout, then a normalization layer.",
-        "Add `layers.BatchNormalization()` directly after each of the three Dropout layers, and set "
-        "`optimizer, loss = \"adam\", \"mae\"` before the compile call.",
+        "Add `layers.BatchNormalization()` directly after each of the three Dropout layers; "
+        "nothing after the output layer.",
     ),
 )
 
@@ -58,3 +56,35 @@ input_bn = ModelQuestion(
 )
 
 QUESTIONS = (dropout, batchnorm, input_bn)
+
+_KEEP = 1 - 0.3
+kept_value = ValueQuestion(
+    qid="red_wine.kept_value",
+    title="Question 5, predict what dropout does",
+    variable="kept_value",
+    parts=("training", "inference"),
+    expected=(1 / _KEEP, 1.0),
+    whole=False,
+    tolerance=0.005,
+    form="`(training, inference)`, e.g. `kept_value = (0.25, 2.5)`, as decimals or fractions",
+    mistakes=(
+        Mistake((0.0, None), "In training mode the value is kept, not dropped: a dropped value would be 0."),
+        Mistake((1.0, None), "In training mode, Keras' Dropout does not pass a kept value on unchanged: "
+                             "it makes up for the values it drops."),
+        Mistake((_KEEP, None), "Multiplying by the fraction kept is how the original dropout scaled, at "
+                               "inference; Keras' (inverted) dropout scales during training instead, "
+                               "so that the expected output equals the input."),
+        Mistake((1 / 0.3, None), "You scaled by the drop rate; the scaling uses the fraction that is kept."),
+        Mistake((None, _KEEP), "In inference mode Keras' Dropout scales nothing: the training-time scaling "
+                               "already keeps the expected value right."),
+        Mistake((None, 1 / _KEEP), "In inference mode nothing is dropped, so there is nothing to make up for."),
+        Mistake((None, 0.0), "In inference mode Keras' Dropout drops nothing."),
+    ),
+    hints=(
+        "Keras uses inverted dropout: during training the values that are kept are scaled so that, on "
+        "average, the layer's output equals its input. What does that ask of a kept value when 30% are "
+        "dropped? And what is left to do at inference?",
+        "During training a kept value is divided by the fraction kept, 1 - rate. At inference the layer "
+        "passes its input through as it is.",
+    ),
+)
