@@ -294,16 +294,10 @@ def _finite(values: Iterable[float]) -> bool:
 
 
 def _stop_when_diverged():
-    """A silent TerminateOnNaN: stop at the first non-finite batch loss."""
-    import keras
+    """A silent TerminateOnNaN (the exercises' own, from utils.training)."""
+    from utils.training import stop_on_nan
 
-    class StopWhenDiverged(keras.callbacks.Callback):
-        def on_train_batch_end(self, batch, logs=None):
-            loss = (logs or {}).get("loss")
-            if loss is not None and not math.isfinite(float(loss)):
-                self.model.stop_training = True
-
-    return StopWhenDiverged()
+    return stop_on_nan()
 
 
 def run(setup: Setup, seed: int = 0, *, progress: bool = True) -> RunResult:
