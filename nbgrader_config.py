@@ -33,6 +33,7 @@ from nbgrader.preprocessors import (
     SaveAutoGrades,
 )
 
+from utils.grading import log_lines
 from utils.grading.feedback import ClearHiddenTestsInFeedback
 from utils.grading.own_outputs import ShowOwnOutputs, StashOwnOutputs
 from utils.grading.review import FlagForReview
@@ -46,6 +47,11 @@ c = get_config()  # noqa: F821 (provided by traitlets when nbgrader loads this f
 # constructor, so SQLAlchemy 2 notes three times per student that it does not
 # cascade an object it adds a line later. Harmless, and it read like an error.
 warnings.filterwarnings("ignore", message=r"Object of type <Submitted\w+> not in session")
+
+# nbgrader logs handed-in file names and student ids as they are; a name holding a
+# newline or an ANSI escape could forge a line in the instructor's terminal (#13).
+# Its applications' messages show such characters escaped (utils/grading/log_lines.py).
+log_lines.install()
 
 # --- where things are -------------------------------------------------------
 c.CourseDirectory.source_directory = "solutions"

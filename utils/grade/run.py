@@ -33,18 +33,12 @@ from typing import Callable
 from utils.grade import course as course_mod
 from utils.grade.course import Course, Found, Skipped
 from utils.grade.task import grade_batch, placeholder
+from utils.grading.log_lines import shown
 
 ALLOWED_FAILURES = 2          # a task that kills this many workers fails (LocalCluster)
 LOST_TRIES = 3                # a task the scheduler drops (cancelled) is submitted again, this often
 TASK_TIMEOUT = 1200           # seconds for one submission's nbgrader run (the sandbox's own limits are lower)
 MODES = {"fast": {}, "full": {"COURSE_FAST_MODE": "0"}}
-
-
-def shown(text: str, limit: int = 200) -> str:
-    """Student-influenced text for the terminal: control and format characters escaped."""
-    text = str(text)
-    out = "".join(ch if ch.isprintable() else ch.encode("unicode_escape").decode("ascii") for ch in text)
-    return out if len(out) <= limit else out[:limit] + "..."
 
 
 @dataclass
