@@ -126,7 +126,13 @@ c.HTMLExporter.filters = {
     "clean_html": "utils.sanitize.clean_html",  # nbconvert's shows a pandas table as tag soup
     "markdown2html": "utils.sanitize.markdown2html",
 }
-c.HTMLExporter.preprocessors = ["utils.sanitize.SanitizeNotebook", "utils.sanitize.EscapeResources"]
+c.HTMLExporter.preprocessors = [
+    "utils.sanitize.SanitizeNotebook",
+    "utils.sanitize.EscapeResources",
+    # In the formgrader only: each written answer's rubric, read from the source notebook,
+    # below the student's answer (utils/grading/rubrics.py). Feedback never shows it.
+    "utils.grading.rubrics.ShowRubrics",
+]
 
 # Feedback goes to the student: the hidden tests, which nbgrader restores into the
 # graded notebook and shows in feedback by design (its issue #917), are cleared there.

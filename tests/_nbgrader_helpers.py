@@ -17,6 +17,7 @@ from pathlib import Path
 
 import nbformat
 
+from utils.grading import rubrics
 from utils.questions.registry import exercises
 
 from utils import REPO_ROOT as REPO  # noqa: E402
@@ -63,9 +64,10 @@ def read(path: Path) -> nbformat.NotebookNode:
 
 
 def solution_sources(assignment: str) -> dict[str, str]:
-    """grade_id -> the source's answer for every solution cell (markers removed)."""
+    """grade_id -> the source's answer for every solution cell (markers removed; a written
+    answer without the graders' rubric under it, as a student would write it)."""
     nb = read(notebook_path(REPO, "solutions", assignment))
-    return {c.metadata.nbgrader["grade_id"]: _SOLUTION_MARKERS.sub("", c.source)
+    return {c.metadata.nbgrader["grade_id"]: rubrics.split(_SOLUTION_MARKERS.sub("", c.source))[0]
             for c in nb.cells if c.metadata.get("nbgrader", {}).get("solution")}
 
 

@@ -133,6 +133,10 @@ input_bn_model = keras.Sequential([
     layers.Dense(1),
 ])
 """,
+        # The scaling of the original dropout paper (at inference), not Keras' inverted dropout.
+        "kept_value": """
+kept_value = (1.0, 0.7)
+""",
     },
     "spotify": {
         # Dropout after the first hidden layer only.
@@ -156,6 +160,10 @@ bn_model = keras.Sequential([
     layers.Dense(1),
     layers.BatchNormalization(),
 ])
+""",
+        # Only the trainable parameters counted.
+        "bn_params": """
+bn_params = (256, 256)
 """,
     },
 }
@@ -249,7 +257,7 @@ def with_witness(nb, exercise: str):
 def solution(release, exercise, ctx):
     """Every answer from the source notebook, and a note of the student's own in a
     markdown cell (the ``links`` student points a link at this notebook).
-    Expected: red_wine 6, spotify 6."""
+    Expected: red_wine 7, spotify 7."""
     nb = h.solved(release, exercise)
     nb.cells.append(nbformat.v4.new_markdown_cell(f"My notes: {CLASSMATE_MARK}"))
     return Submission(nb, **expect(exercise, earned=questions(exercise)))
@@ -282,9 +290,11 @@ def unusual_styles(release, exercise, ctx):
     - spotify dropout: a helper function returning blocks with ``layers.ReLU()`` and
       named, seeded Dropout layers, added with ``.add()`` in a for loop;
     - spotify batchnorm: ``from tensorflow import keras``, ``input_shape=``,
-      ``activation=keras.activations.relu`` and ``layers.Activation("relu")``.
+      ``activation=keras.activations.relu`` and ``layers.Activation("relu")``;
+    - red_wine kept_value: a dict in the other order, with a fraction and an int;
+    - spotify bn_params: a list of arithmetic, floats included.
 
-    Expected: red_wine 6, spotify 6."""
+    Expected: red_wine 7, spotify 7."""
     styles = {
         "red_wine": {
             "dropout": """
@@ -317,6 +327,9 @@ def unusual_styles(release, exercise, ctx):
                     keras.layers.Dense(1),
                 ])
             """,
+            "kept_value": """
+                kept_value = {"inference": 1, "training": 10 / 7}
+            """,
         },
         "spotify": {
             "dropout": """
@@ -340,6 +353,9 @@ def unusual_styles(release, exercise, ctx):
                     keras.layers.BatchNormalization(),
                     keras.layers.Dense(1),
                 ])
+            """,
+            "bn_params": """
+                bn_params = [4.0 * 128, 128 + 128]
             """,
         },
     }[exercise]
@@ -386,8 +402,9 @@ def reordered(release, exercise, ctx):
       last copy once) -> 2.
     - spotify: the batchnorm answer and test are moved above question 1 -> 3; the dropout
       test cell is there three times -> 3, not 9.
+    - the predict-then-run answers stay where they are -> 1 each.
 
-    Expected: red_wine 6, spotify 6."""
+    Expected: red_wine 7, spotify 7."""
     nb = h.solved(release, exercise)
     copies = lambda gid: [_copy(nb.cells[_index(nb, gid)]) for _ in range(2)]  # noqa: E731
     if exercise == "red_wine":
@@ -608,7 +625,7 @@ def stops(release, exercise, ctx):
     graded, and the submission costs no more than its budget. The answer imports os
     and signal -> flagged. The other answers are correct.
 
-    Expected: red_wine 4 (flagged: dropout), spotify 3 (flagged: dropout)."""
+    Expected: red_wine 5 (flagged: dropout), spotify 4 (flagged: dropout)."""
     answers = {q: correct(exercise, q) for q in questions(exercise)}
     answers["dropout"] += payload("stop_everyone")
     return Submission(with_answers(release, exercise, answers),
@@ -707,7 +724,7 @@ def links(release, exercise, ctx):
     runs, so nothing of theirs reaches autograded/ or, after ``generate_feedback``,
     feedback/. The answers are graded as usual.
 
-    Expected: red_wine 6, spotify 6."""
+    Expected: red_wine 7, spotify 7."""
     made = {name: target.format(exercise=exercise, course=ctx.course) for name, (target, _) in LINKED.items()}
     return Submission(h.solved(release, exercise), links=made, **expect(exercise, earned=questions(exercise)))
 
@@ -752,7 +769,8 @@ def forges_keras(release, exercise, ctx):
     - red_wine batchnorm, spotify batchnorm: ``keras.Sequential.get_config`` replaced
       (forge_get_config.py);
     - red_wine input_bn, spotify dropout: ``keras.saving.serialize_keras_object`` patched
-      (forge_serialize.py).
+      (forge_serialize.py);
+    - the predict-then-run answers (no model to forge) stay unanswered -> 0, not flagged.
 
     Expected: red_wine 0 (flagged: dropout, batchnorm, input_bn), spotify 0 (flagged: dropout, batchnorm)."""
     def forged(q, attack):
@@ -768,8 +786,8 @@ def forges_keras(release, exercise, ctx):
         answers = {"dropout": forged("dropout", "forge_serialize"),
                    "batchnorm": forged("batchnorm", "forge_get_config")}
     nb = with_witness(with_answers(release, exercise, answers), exercise)
-    return Submission(nb, **expect(exercise, flagged=questions(exercise)),
-                      witness={q: "correct" for q in questions(exercise)})
+    return Submission(nb, **expect(exercise, flagged=answers),
+                      witness={q: ("correct" if q in answers else "CheckFailed") for q in questions(exercise)})
 
 
 def forges_grading(release, exercise, ctx):
@@ -782,10 +800,12 @@ def forges_grading(release, exercise, ctx):
       ``utils.questions.live``, so that the wrong model is described as the correct one,
       even in the hidden test (tests/attacks/swap_serialize_on_import.py): the kernel
       says correct (the witness cell) -> refused: flagged;
-    - batchnorm, input_bn (red_wine): the correct model's description written as a fake
-      export file wherever a grader might look (fake_export.py) -> refused: flagged.
+    - every other answer (batchnorm, red_wine's input_bn, the predict-then-run values):
+      the correct answer's description written as a fake export file wherever a grader
+      might look (fake_export.py) -> refused: flagged.
 
-    Expected: red_wine 0 (flagged: dropout, batchnorm, input_bn), spotify 0 (flagged: dropout, batchnorm)."""
+    Expected: red_wine 0 (flagged: dropout, batchnorm, input_bn, kept_value),
+    spotify 0 (flagged: dropout, batchnorm, bn_params)."""
     def exported(q):
         right = f"_right_{q}"
         return (correct_as(exercise, q, right) + WRONG[exercise][q]

@@ -222,9 +222,13 @@ def test_manual_grading_shows_the_attack_as_text_and_runs_none_of_it(page, lab, 
 
 
 def test_the_bystanders_submission_is_untouched(page, lab, graded):
-    open_submission(page, lab, BYSTANDER)
+    locator = open_submission(page, lab, BYSTANDER)
     page.wait_for_timeout(1000)
     shoot(page, lab, "attack_5_bystander")
+    # Issue #16 (7): below the written answer, the graders' rubric from the source notebook.
+    rubric = locator.locator(".text_cell_render", has_text="For graders only")
+    assert rubric.count() == 1
+    assert "Rubric (2 points)" in rubric.inner_text() and "A weak answer" in rubric.inner_text()
     assert h.table_rows(graded["course"], TABLES) == graded["rows"]
     assert pwned_files(graded["course"]) == []
 
@@ -242,6 +246,7 @@ def test_the_feedback_holds_none_of_the_payloads(page, lab, graded):
     for tag in PAYLOAD_TAGS:  # (the payloads' code may stand in the page as text)
         assert attack(tag) not in "".join(scripts_of(attacker)), tag
     assert ANSWER_TEXT in attacker and "data:image/png;base64," in attacker and "val_mae" in attacker
+    assert not [p for p in pages.values() if "For graders only" in p or "Rubric (" in p]  # graders' only
 
     # ... and opened in the browser, nothing runs.
     path = h.notebook_path(course, f"feedback/{ATTACKER}", ASSIGNMENT).with_suffix(".html")

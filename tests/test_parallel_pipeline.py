@@ -196,7 +196,8 @@ def test_identical_scores_flags_comments_timestamps(graded):
     assert parallel == serial
     assert _rows(graded["parallel"]) == _rows(graded["serial"])
     # ... and the cases that make that comparison mean something:
-    assert serial["solution"]["code"] == 6 and serial["partial"]["code"] == 2
+    assert serial["solution"]["code"] == sum(corpus.points(ASSIGNMENT).values()) == 7
+    assert serial["partial"]["code"] == 2
     assert serial[REGRADE]["cells"]["dropout_check"] == (1.0, True)   # manual grade kept, flagged
     late = [r for r in _rows(graded["parallel"])["submissions"] if r[0] == LATE]
     assert late and late[0][1].startswith("2030-01-02 12:00:00")

@@ -47,6 +47,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
+from utils.grading import rubrics
 from utils.questions.question import reference_answer
 from utils.questions.registry import exercises, is_setup_cell, questions
 from utils.settings import FAST_EPOCHS
@@ -113,6 +114,9 @@ def reference_snippets(folder: Path = SOLUTIONS) -> list[tuple[str, str]]:
             if not cell.metadata.get("nbgrader", {}).get("solution"):
                 continue
             found.append((f"{where} answer", _norm("\n".join(kept))))
+            rubric = rubrics.split(cell.source)[1]
+            if rubric:  # the graders' rubric on its own, whatever happens to the answer above it
+                found.append((f"{where} rubric", _norm(rubric)))
             for a, b in regions:
                 snippet = kept[max(0, a - CONTEXT_LINES):b + CONTEXT_LINES]
                 found.append((f"{where} region at line {a}", _norm("\n".join(snippet))))

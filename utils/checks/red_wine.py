@@ -55,7 +55,6 @@ input_bn = ModelQuestion(
     ),
 )
 
-QUESTIONS = (dropout, batchnorm, input_bn)
 
 _KEEP = 1 - 0.3
 kept_value = ValueQuestion(
@@ -88,3 +87,5 @@ kept_value = ValueQuestion(
         "passes its input through as it is.",
     ),
 )
+
+QUESTIONS = (dropout, batchnorm, input_bn, kept_value)

@@ -37,7 +37,6 @@ batchnorm = ModelQuestion(
     ),
 )
 
-QUESTIONS = (dropout, batchnorm)
 
 bn_params = ValueQuestion(
     qid="spotify.bn_params",
@@ -68,3 +67,5 @@ bn_params = ValueQuestion(
         "as long as the number of features coming in. Only `gamma` and `beta` are trained by gradient descent.",
     ),
 )
+
+QUESTIONS = (dropout, batchnorm, bn_params)

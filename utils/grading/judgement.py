@@ -117,7 +117,7 @@ class Judgement:
         if "error" in result:
             return Review(f"Run alone after the set-up cells, the answer cell failed: {str(result['error'])[:300]}.")
         if "missing" in result:
-            return Verdict(NOT_ATTEMPTED, f"The answer cell does not define `{q.variable}`.")
+            return Verdict(NOT_ATTEMPTED, f"The answer cell leaves `{q.variable}` undefined or None.")
         try:
             return q.verdict_from(result)
         except Exception as err:  # a description no judge would write
