@@ -165,6 +165,14 @@ bn_model = keras.Sequential([
         "bn_params": """
 bn_params = (256, 256)
 """,
+        # Runs A and C swapped.
+        "diagnosis": """
+diagnosis = {
+    "A": ("overfitting", "add dropout"),
+    "B": ("learning too slowly", "raise the learning rate"),
+    "C": ("moving averages lagging", "smaller batches or a lower momentum"),
+}
+""",
     },
 }
 
@@ -257,7 +265,7 @@ def with_witness(nb, exercise: str):
 def solution(release, exercise, ctx):
     """Every answer from the source notebook, and a note of the student's own in a
     markdown cell (the ``links`` student points a link at this notebook).
-    Expected: red_wine 7, spotify 7."""
+    Expected: red_wine 7, spotify 9."""
     nb = h.solved(release, exercise)
     nb.cells.append(nbformat.v4.new_markdown_cell(f"My notes: {CLASSMATE_MARK}"))
     return Submission(nb, **expect(exercise, earned=questions(exercise)))
@@ -292,9 +300,11 @@ def unusual_styles(release, exercise, ctx):
     - spotify batchnorm: ``from tensorflow import keras``, ``input_shape=``,
       ``activation=keras.activations.relu`` and ``layers.Activation("relu")``;
     - red_wine kept_value: a dict in the other order, with a fraction and an int;
-    - spotify bn_params: a list of arithmetic, floats included.
+    - spotify bn_params: a list of arithmetic, floats included;
+    - spotify diagnosis: a list, not a dict, of a dict and pairs, in odd capitalisation and
+      spelling, and the other right fix for run A.
 
-    Expected: red_wine 7, spotify 7."""
+    Expected: red_wine 7, spotify 9."""
     styles = {
         "red_wine": {
             "dropout": """
@@ -357,6 +367,11 @@ def unusual_styles(release, exercise, ctx):
             "bn_params": """
                 bn_params = [4.0 * 128, 128 + 128]
             """,
+            "diagnosis": """
+                diagnosis = [{"fix": "Standardize the inputs.", "problem": "Moving-averages lagging"},
+                             ("learning_too_slowly", "raise the learning rate"),
+                             ["OVERFITTING", "add dropout"]]
+            """,
         },
     }[exercise]
     answers = {q: textwrap.dedent(code).strip() + "\n" for q, code in styles.items()}
@@ -402,9 +417,9 @@ def reordered(release, exercise, ctx):
       last copy once) -> 2.
     - spotify: the batchnorm answer and test are moved above question 1 -> 3; the dropout
       test cell is there three times -> 3, not 9.
-    - the predict-then-run answers stay where they are -> 1 each.
+    - the predict-then-run and diagnosis answers stay where they are -> full points.
 
-    Expected: red_wine 7, spotify 7."""
+    Expected: red_wine 7, spotify 9."""
     nb = h.solved(release, exercise)
     copies = lambda gid: [_copy(nb.cells[_index(nb, gid)]) for _ in range(2)]  # noqa: E731
     if exercise == "red_wine":
@@ -625,7 +640,7 @@ def stops(release, exercise, ctx):
     graded, and the submission costs no more than its budget. The answer imports os
     and signal -> flagged. The other answers are correct.
 
-    Expected: red_wine 5 (flagged: dropout), spotify 4 (flagged: dropout)."""
+    Expected: red_wine 5 (flagged: dropout), spotify 6 (flagged: dropout)."""
     answers = {q: correct(exercise, q) for q in questions(exercise)}
     answers["dropout"] += payload("stop_everyone")
     return Submission(with_answers(release, exercise, answers),
@@ -724,7 +739,7 @@ def links(release, exercise, ctx):
     runs, so nothing of theirs reaches autograded/ or, after ``generate_feedback``,
     feedback/. The answers are graded as usual.
 
-    Expected: red_wine 7, spotify 7."""
+    Expected: red_wine 7, spotify 9."""
     made = {name: target.format(exercise=exercise, course=ctx.course) for name, (target, _) in LINKED.items()}
     return Submission(h.solved(release, exercise), links=made, **expect(exercise, earned=questions(exercise)))
 
@@ -770,7 +785,7 @@ def forges_keras(release, exercise, ctx):
       (forge_get_config.py);
     - red_wine input_bn, spotify dropout: ``keras.saving.serialize_keras_object`` patched
       (forge_serialize.py);
-    - the predict-then-run answers (no model to forge) stay unanswered -> 0, not flagged.
+    - the predict-then-run and diagnosis answers (no model to forge) stay unanswered -> 0, not flagged.
 
     Expected: red_wine 0 (flagged: dropout, batchnorm, input_bn), spotify 0 (flagged: dropout, batchnorm)."""
     def forged(q, attack):
@@ -805,7 +820,7 @@ def forges_grading(release, exercise, ctx):
       might look (fake_export.py) -> refused: flagged.
 
     Expected: red_wine 0 (flagged: dropout, batchnorm, input_bn, kept_value),
-    spotify 0 (flagged: dropout, batchnorm, bn_params)."""
+    spotify 0 (flagged: dropout, batchnorm, bn_params, diagnosis)."""
     def exported(q):
         right = f"_right_{q}"
         return (correct_as(exercise, q, right) + WRONG[exercise][q]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from checks_models import (added_one_by_one, assert_all_pass, assert_mistakes_named, functional,
@@ -256,3 +258,96 @@ def test_an_alphadropout_is_named_with_an():
     model = sequential(keras, L.Dense(128, activation="relu"), L.AlphaDropout(0.3),
                        L.Dense(64, activation="relu"), L.Dropout(0.3), L.Dense(1), n_inputs=N)
     assert "an AlphaDropout layer" in spotify.dropout.evaluate(model).message
+
+
+# ---------------------------------------------------------------- question 4: diagnose three runs
+
+RIGHT = {"A": ("moving averages lagging", "smaller batches or a lower momentum"),
+         "B": ("learning too slowly", "raise the learning rate"),
+         "C": ("overfitting", "add dropout")}
+
+
+def diagnosis_forms():
+    return {
+        "reference": RIGHT,
+        "the other fix for run A": {**RIGHT, "A": ("moving averages lagging", "standardize the inputs")},
+        "lower-case keys, lists": {k.lower(): list(v) for k, v in RIGHT.items()},
+        "a list in run order": [RIGHT["A"], RIGHT["B"], RIGHT["C"]],
+        "dicts per run": {k: {"fix": v[1], "problem": v[0]} for k, v in RIGHT.items()},
+        "odd spelling": {"A": ("Moving-averages  lagging.", "SMALLER BATCHES OR A LOWER MOMENTUM"),
+                         "B": ("learning_too_slowly", "Raise the learning rate."),
+                         "C": (" overfitting ", "add-dropout")},
+        "keys in another order": {"C": RIGHT["C"], "A": RIGHT["A"], "B": RIGHT["B"]},
+    }
+
+
+@pytest.mark.parametrize("name", list(diagnosis_forms()))
+def test_diagnosis_correct_forms_pass(name):
+    verdict = _judged(spotify.diagnosis, diagnosis_forms()[name])
+    assert verdict.status == "correct", (name, verdict.message)
+
+
+DIAGNOSIS_MISTAKES = {
+    "A and C swapped": ({**RIGHT, "A": RIGHT["C"], "C": RIGHT["A"]},
+                        ["Run A, problem: Its validation loss falls", "Run C, problem: The gap in run C grows"]),
+    "B diverging": ({**RIGHT, "B": ("diverging", "lower the learning rate")},
+                    ["Run B, problem: Its loss falls steadily", "Run B, fix: Smaller steps", "(A and C are right.)"]),
+    "C right problem, wrong fix": ({**RIGHT, "C": ("overfitting", "raise the learning rate")},
+                                   ["Run C, fix: Run C already fits", "(A and B are right.)"]),
+    "B's fix aimed at batchnorm": ({**RIGHT, "B": ("learning too slowly", "smaller batches or a lower momentum")},
+                                   ["Run B, fix: That targets batch normalization"]),
+    "A as learning too slowly": ({**RIGHT, "A": ("learning too slowly", "raise the learning rate")},
+                                 ["Run A, problem: Its training loss is already below", "Run A, fix:"]),
+    "not a listed choice": ({**RIGHT, "B": ("slow", "raise the learning rate")},
+                            ['"slow" is not one of the problem choices', "Pick one of"]),
+    "a run missing": ({"A": RIGHT["A"], "B": RIGHT["B"]}, ["a dict with the keys 'A', 'B'"]),
+    "one pair too short": ({**RIGHT, "C": ("overfitting",)}, ["a tuple of 1 items where 2 belong (run C)"]),
+    "a number for a choice": ({**RIGHT, "A": (1, 2)}, ["an int where a choice (text) belongs (run A)"]),
+    "a string": ("A: overfitting", ["is a str"]),
+    "an essay for a choice": ({**RIGHT, "C": ("overfitting " * 20, "add dropout")}, ["longer than any listed"]),
+}
+
+
+@pytest.mark.parametrize("name", list(DIAGNOSIS_MISTAKES))
+def test_diagnosis_mistakes_are_named(name):
+    value, words = DIAGNOSIS_MISTAKES[name]
+    verdict = _judged(spotify.diagnosis, value)
+    assert verdict.status == "incorrect" and all(w in verdict.message for w in words), (name, verdict.message)
+    if "Pick one of" in verdict.message or not isinstance(value, dict) or set(value) != set(RIGHT):
+        return  # a form problem: the message lists the choices, or says nothing of them
+    said = re.findall(r"Run (\w), (\w+: .*?)(?= Run \w,| \(| Try)", verdict.message)
+    for case, pair in RIGHT.items():  # what is wrong is named, the right choice never
+        for given, right in zip(value[case], pair):
+            if given != right:
+                assert right not in " ".join(v for k, v in said if k == case).lower(), (name, right)
+
+
+def test_diagnosis_starter_is_not_attempted():
+    assert spotify.diagnosis.evaluate(None).status == "not attempted"
+
+
+def test_diagnosis_descriptions_no_judge_would_write_are_refused():
+    for description in ({}, {"choices": "x"}, {"choices": {"A": ["x", "y"]}}, {"odd": None}, [], None,
+                        {"choices": {"A": [1, 2], "B": ["a", "b"], "C": ["a", "b"]}},
+                        {"choices": {c: ["overfitting" * 50, "add dropout"] for c in "ABC"}}):
+        assert spotify.diagnosis.verdict_from(description).status == "incorrect"
+
+
+def test_the_stored_runs_show_what_the_diagnosis_says():
+    """The curves the student diagnoses show each run's signature (utils/mystery_runs.py)."""
+    from utils import mystery_runs
+
+    runs = mystery_runs.load()
+    a, b, c = runs["A"], runs["B"], runs["C"]
+    # A: validation far above training at first, the gap shrinking; training beats the baseline.
+    assert a["validation"][0] > 3 * a["training"][0]
+    assert a["validation"][-1] / a["training"][-1] < a["validation"][0] / a["training"][0] / 2
+    assert a["training"][-1] < a["baseline"] < a["validation"][-1]
+    # B: both curves close, falling every epoch, still above the baseline at the end.
+    assert all(x > y for x, y in zip(b["training"], b["training"][1:]))
+    assert all(abs(v - t) < 0.1 * t for t, v in zip(b["training"], b["validation"]))
+    assert min(b["training"][-1], b["validation"][-1]) > b["baseline"]
+    # C: validation lowest within the first 3 epochs, then higher by the end while training falls.
+    best = c["validation"].index(min(c["validation"]))
+    assert best < 3 and c["validation"][-1] > min(c["validation"]) + 0.015
+    assert c["training"][-1] < c["training"][best] - 0.05

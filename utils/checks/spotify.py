@@ -1,6 +1,7 @@
 """The Spotify exercise's graded questions (solutions/spotify)."""
 
 from utils.questions.model_question import ModelQuestion, batchnorm_layer, dense, dropout_layer
+from utils.questions.choice_question import ChoiceQuestion
 from utils.questions.value_question import Mistake, ValueQuestion
 
 N_INPUTS = 18  # 12 audio features + 6 one-hot playlist genres
@@ -68,4 +69,68 @@ bn_params = ValueQuestion(
     ),
 )
 
-QUESTIONS = (dropout, batchnorm, bn_params)
+
+_PROBLEMS = ("overfitting", "diverging", "learning too slowly", "moving averages lagging")
+_FIXES = ("add dropout", "lower the learning rate", "raise the learning rate",
+          "smaller batches or a lower momentum", "standardize the inputs")
+_NOT_BN = ("That targets batch normalization's moving averages; in run {case} the validation loss "
+           "{how}, which points elsewhere.")
+diagnosis = ChoiceQuestion(
+    qid="spotify.diagnosis",
+    title="Question 4, diagnose three runs",
+    variable="diagnosis",
+    cases=("A", "B", "C"),
+    fields=("problem", "fix"),
+    options={"problem": _PROBLEMS, "fix": _FIXES},
+    expected={"A": ("moving averages lagging", ("smaller batches or a lower momentum", "standardize the inputs")),
+              "B": ("learning too slowly", "raise the learning rate"),
+              "C": ("overfitting", "add dropout")},
+    mistakes={
+        ("A", "problem", "overfitting"): "its validation loss falls epoch after epoch; overfitting shows as a "
+                                         "validation loss that turns up while the training loss keeps falling.",
+        ("A", "problem", "diverging"): "its losses are finite and falling; a diverging run's loss grows or "
+                                       "becomes NaN.",
+        ("A", "problem", "learning too slowly"): "its training loss is already below always predicting the mean. "
+                                                 "What keeps its validation loss so far above it, most of all "
+                                                 "in the first epochs?",
+        ("A", "fix", "add dropout"): "dropout fights memorising the training set; run A's trouble is in what the "
+                                     "model uses when it predicts.",
+        ("A", "fix", "lower the learning rate"): "run A's training goes well; the learning rate is not what "
+                                                 "separates its two curves.",
+        ("A", "fix", "raise the learning rate"): "run A's training goes well; the learning rate is not what "
+                                                 "separates its two curves.",
+        ("B", "problem", "overfitting"): "its validation loss is no higher than its training loss, and still falling.",
+        ("B", "problem", "diverging"): "its loss falls steadily; nothing blows up.",
+        ("B", "problem", "moving averages lagging"): "its validation loss follows its training loss closely, so "
+                                                     "nothing differs between training and prediction.",
+        ("B", "fix", "add dropout"): "dropout would slow learning further, and run B memorises nothing.",
+        ("B", "fix", "lower the learning rate"): "smaller steps: would that help a run that has moved so little "
+                                                 "in 20 epochs?",
+        ("B", "fix", "smaller batches or a lower momentum"): _NOT_BN.format(case="B", how="follows the training loss"),
+        ("B", "fix", "standardize the inputs"): "the curves start at a sensible loss and fall smoothly, just "
+                                                "slowly: the scale of the inputs is not what holds run B back.",
+        ("C", "problem", "diverging"): "its training loss falls; nothing blows up.",
+        ("C", "problem", "learning too slowly"): "its training loss falls far below always predicting the median; "
+                                                 "its trouble is on the validation side.",
+        ("C", "problem", "moving averages lagging"): "the gap in run C grows as training goes on instead of "
+                                                     "shrinking.",
+        ("C", "fix", "lower the learning rate"): "smaller steps would only slow run C down on its way to "
+                                                 "memorising its training set.",
+        ("C", "fix", "raise the learning rate"): "run C already fits its training set better and better; faster "
+                                                 "would only memorise it sooner.",
+        ("C", "fix", "smaller batches or a lower momentum"): _NOT_BN.format(case="C", how="turns up after two epochs"),
+        ("C", "fix", "standardize the inputs"): "run C fits its training data well, so its inputs are no "
+                                                "obstacle; the trouble starts after the first few epochs.",
+    },
+    form='`{"A": (problem, fix), "B": (problem, fix), "C": (problem, fix)}`, with choices from the lists above',
+    hints=(
+        "Read each run in three steps: does the training loss fall, and below the dotted line? Is the "
+        "validation loss close to it? And does the gap between them grow or shrink with the epochs?",
+        "A validation loss that turns up while the training loss keeps falling is memorising; one far "
+        "above training from the first epoch and shrinking is a mismatch between training and prediction; "
+        "two curves close together, falling slowly and still above the dotted line are a run that is "
+        "learning too slowly.",
+    ),
+)
+
+QUESTIONS = (dropout, batchnorm, bn_params, diagnosis)
