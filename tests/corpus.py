@@ -137,6 +137,13 @@ input_bn_model = keras.Sequential([
         "kept_value": """
 kept_value = (1.0, 0.7)
 """,
+        # Dropped, but the kept values not scaled up.
+        "dropout_forward": """
+def dropout_forward(x, rate, training, rng):
+    if not training:
+        return x
+    return x * (rng.random(x.shape) >= rate)
+""",
     },
     "spotify": {
         # Dropout after the first hidden layer only.
@@ -265,7 +272,7 @@ def with_witness(nb, exercise: str):
 def solution(release, exercise, ctx):
     """Every answer from the source notebook, and a note of the student's own in a
     markdown cell (the ``links`` student points a link at this notebook).
-    Expected: red_wine 7, spotify 9."""
+    Expected: red_wine 9, spotify 9."""
     nb = h.solved(release, exercise)
     nb.cells.append(nbformat.v4.new_markdown_cell(f"My notes: {CLASSMATE_MARK}"))
     return Submission(nb, **expect(exercise, earned=questions(exercise)))
@@ -300,11 +307,13 @@ def unusual_styles(release, exercise, ctx):
     - spotify batchnorm: ``from tensorflow import keras``, ``input_shape=``,
       ``activation=keras.activations.relu`` and ``layers.Activation("relu")``;
     - red_wine kept_value: a dict in the other order, with a fraction and an int;
+    - red_wine dropout_forward: ``from numpy import where``, ``import numpy``, float64
+      arithmetic and a loop over rows;
     - spotify bn_params: a list of arithmetic, floats included;
     - spotify diagnosis: a list, not a dict, of a dict and pairs, in odd capitalisation and
       spelling, and the other right fix for run A.
 
-    Expected: red_wine 7, spotify 9."""
+    Expected: red_wine 9, spotify 9."""
     styles = {
         "red_wine": {
             "dropout": """
@@ -339,6 +348,20 @@ def unusual_styles(release, exercise, ctx):
             """,
             "kept_value": """
                 kept_value = {"inference": 1, "training": 10 / 7}
+            """,
+            "dropout_forward": """
+                from numpy import where
+                import numpy
+
+
+                def dropout_forward(x, rate, training, rng):
+                    if training and rate > 0:
+                        draws = rng.random(x.shape)
+                        out = where(draws < rate, 0.0, numpy.asarray(x, dtype=numpy.float64))
+                        for i in range(out.shape[0]):
+                            out[i] = out[i] / (1 - rate)
+                        return out
+                    return np.asarray(x)
             """,
         },
         "spotify": {
@@ -417,9 +440,9 @@ def reordered(release, exercise, ctx):
       last copy once) -> 2.
     - spotify: the batchnorm answer and test are moved above question 1 -> 3; the dropout
       test cell is there three times -> 3, not 9.
-    - the predict-then-run and diagnosis answers stay where they are -> full points.
+    - the predict-then-run, diagnosis and implement-it answers stay where they are -> full points.
 
-    Expected: red_wine 7, spotify 9."""
+    Expected: red_wine 9, spotify 9."""
     nb = h.solved(release, exercise)
     copies = lambda gid: [_copy(nb.cells[_index(nb, gid)]) for _ in range(2)]  # noqa: E731
     if exercise == "red_wine":
@@ -640,7 +663,7 @@ def stops(release, exercise, ctx):
     graded, and the submission costs no more than its budget. The answer imports os
     and signal -> flagged. The other answers are correct.
 
-    Expected: red_wine 5 (flagged: dropout), spotify 6 (flagged: dropout)."""
+    Expected: red_wine 7 (flagged: dropout), spotify 6 (flagged: dropout)."""
     answers = {q: correct(exercise, q) for q in questions(exercise)}
     answers["dropout"] += payload("stop_everyone")
     return Submission(with_answers(release, exercise, answers),
@@ -739,7 +762,7 @@ def links(release, exercise, ctx):
     runs, so nothing of theirs reaches autograded/ or, after ``generate_feedback``,
     feedback/. The answers are graded as usual.
 
-    Expected: red_wine 7, spotify 9."""
+    Expected: red_wine 9, spotify 9."""
     made = {name: target.format(exercise=exercise, course=ctx.course) for name, (target, _) in LINKED.items()}
     return Submission(h.solved(release, exercise), links=made, **expect(exercise, earned=questions(exercise)))
 
@@ -785,7 +808,8 @@ def forges_keras(release, exercise, ctx):
       (forge_get_config.py);
     - red_wine input_bn, spotify dropout: ``keras.saving.serialize_keras_object`` patched
       (forge_serialize.py);
-    - the predict-then-run and diagnosis answers (no model to forge) stay unanswered -> 0, not flagged.
+    - the predict-then-run, diagnosis and implement-it answers (no model to forge) stay unanswered
+      -> 0, not flagged.
 
     Expected: red_wine 0 (flagged: dropout, batchnorm, input_bn), spotify 0 (flagged: dropout, batchnorm)."""
     def forged(q, attack):
@@ -819,7 +843,7 @@ def forges_grading(release, exercise, ctx):
       the correct answer's description written as a fake export file wherever a grader
       might look (fake_export.py) -> refused: flagged.
 
-    Expected: red_wine 0 (flagged: dropout, batchnorm, input_bn, kept_value),
+    Expected: red_wine 0 (flagged: dropout, batchnorm, input_bn, kept_value, dropout_forward),
     spotify 0 (flagged: dropout, batchnorm, bn_params, diagnosis)."""
     def exported(q):
         right = f"_right_{q}"

@@ -249,3 +249,152 @@ def test_kept_value_matches_keras(keras):
     kept = float(np.max(np.asarray(out)))
     same = keras.layers.Dropout(0.3)(np.ones((1, 4), dtype="float32"), training=False)
     assert red_wine.kept_value.evaluate((kept, float(np.max(np.asarray(same))))).status == "correct"
+
+
+# ---------------------------------------------------------------- question 6: implement dropout
+
+def _mask(x, rate, rng):
+    return rng.random(x.shape) >= rate
+
+
+def reference(x, rate, training, rng):
+    if not training:
+        return x
+    return x * _mask(x, rate, rng) / (1 - rate)
+
+
+def with_where_in_float64(x, rate, training, rng):
+    import numpy as np
+
+    if training and rate > 0:
+        return np.where(rng.random(x.shape) < rate, 0.0, x.astype(np.float64) / (1.0 - rate))
+    return x
+
+
+def element_by_element(x, rate, training, rng):
+    out = x.copy()
+    if training:
+        flat = out.reshape(-1)
+        for i in range(flat.size):
+            flat[i] = 0.0 if rng.random() < rate else flat[i] / (1 - rate)
+    return out
+
+
+def binomial_draws(x, rate, training, rng):
+    return x * rng.binomial(1, 1 - rate, size=x.shape) / (1 - rate) if training else x.copy()
+
+
+def multiplied_by_the_keep_factor(x, rate, training, rng):
+    import numpy as np
+
+    scale = np.float32(1 / (1 - rate)) if x.dtype == np.float32 else 1 / (1 - rate)
+    return x * _mask(x, rate, rng) * scale if training else x
+
+
+def in_place_on_a_copy(x, rate, training, rng):
+    y = x.copy()
+    if training:
+        y[rng.random(x.shape) < rate] = 0
+        y /= 1 - rate
+    return y
+
+
+CORRECT_FUNCTIONS = [reference, with_where_in_float64, element_by_element, binomial_draws,
+                     multiplied_by_the_keep_factor, in_place_on_a_copy]
+
+
+def _judged_on(question, function, seed=12345):
+    """As ``_judged``, with the inputs' seed fixed so the two verdicts see the same inputs."""
+    import json
+
+    kernel = question.verdict_from(question.describe(function, seed=seed))
+    grader = question.verdict_from(json.loads(json.dumps(question.describe(function, seed=seed))))
+    assert (kernel.status, kernel.message) == (grader.status, grader.message)
+    assert question.evaluate(function).status == kernel.status  # ... and on inputs of its own
+    return kernel
+
+
+@pytest.mark.parametrize("function", CORRECT_FUNCTIONS, ids=lambda f: f.__name__)
+def test_dropout_forward_correct_forms_pass(function):
+    verdict = _judged_on(red_wine.dropout_forward, function)
+    assert verdict.status == "correct", verdict.message
+
+
+def _wrong(body):
+    """A function whose training branch returns ``body`` (mask: kept values)."""
+    def dropout_forward(x, rate, training, rng):
+        keep = rng.random(x.shape) >= rate
+        return body(x, rate, training, keep)
+    return dropout_forward
+
+
+DROPOUT_FORWARD_MISTAKES = {
+    "not scaled": (_wrong(lambda x, r, t, k: x * k if t else x), "come out unchanged"),
+    "original dropout's scaling": (_wrong(lambda x, r, t, k: x * k * (1 - r) if t else x), "fraction kept"),
+    "scaled by the rate": (_wrong(lambda x, r, t, k: x * k / r if t else x), "using the drop rate"),
+    "mask the wrong way round": (_wrong(lambda x, r, t, k: x * ~k / (1 - r) if t else x), "wrong way round"),
+    "scaled at inference": (_wrong(lambda x, r, t, k: x * k / (1 - r) if t else x * (1 - r)),
+                            "In inference mode inverted dropout does nothing"),
+    "dropped at inference": (_wrong(lambda x, r, t, k: x * k / (1 - r)), "Nothing is dropped in inference mode"),
+    "a fixed rate": (_wrong(lambda x, r, t, k: x * (k | (x > 10)) / 0.7 if t else x), "rate 0.6"),
+    "flattened": (_wrong(lambda x, r, t, k: (x * k / (1 - r)).ravel() if t else x), "shape (10000,)"),
+    "nothing dropped": (_wrong(lambda x, r, t, k: x / (1 - r) if t else x), "nothing was set to 0"),
+    "fails": (lambda x, rate, training, rng: x / undefined_name,  # noqa: F821
+              "failed with NameError"),
+    "returns text": (lambda x, rate, training, rng: "x", "not numbers"),
+    "not a function": ([1, 2], "a list, not a function"),
+    "NaN": (_wrong(lambda x, r, t, k: x * k / (1 - r) / 0 if t else x), "NaN or infinite"),
+}
+
+
+@pytest.mark.parametrize("name", list(DROPOUT_FORWARD_MISTAKES))
+def test_dropout_forward_mistakes_are_named(name):
+    import numpy as np
+
+    value, words = DROPOUT_FORWARD_MISTAKES[name]
+    with np.errstate(all="ignore"):
+        verdict = _judged_on(red_wine.dropout_forward, value)
+    assert verdict.status == "incorrect" and words in verdict.message, (name, verdict.message)
+
+
+def test_dropout_forward_starter_is_not_attempted():
+    def dropout_forward(x, rate, training, rng):
+        """the release's body: a docstring and a comment"""
+    assert red_wine.dropout_forward.evaluate(dropout_forward).status == "not attempted"
+    assert red_wine.dropout_forward.evaluate(None).status == "not attempted"
+
+
+def test_dropout_forward_inputs_change_from_check_to_check():
+    seeds = {red_wine.dropout_forward.describe(reference)["seed"] for _ in range(5)}
+    assert len(seeds) > 1
+
+
+def test_dropout_forward_a_forged_description_cannot_pass():
+    q = red_wine.dropout_forward
+    honest = q.describe(reference, seed=7)
+    assert q.verdict_from(honest).passed
+    for forged in ({**honest, "seed": 8}, {**honest, "seed": True}, {**honest, "outputs": honest["outputs"][:2]},
+                   {"seed": 7, "outputs": [[0.0] * 10] * 4}, {"seed": 7, "outputs": "x"}, {}, None):
+        assert not q.verdict_from(forged).passed
+
+
+def test_dropout_forward_points_out_what_the_grader_would_refuse():
+    verdict = red_wine.dropout_forward.evaluate(uses_global_random)
+    assert verdict.status == "incorrect" and "the grader will not run it" in verdict.message
+    assert "np.random" in verdict.message
+
+
+def uses_global_random(x, rate, training, rng):
+    import numpy as np
+
+    return x * (np.random.rand(*x.shape) >= rate) / (1 - rate) if training else x
+
+
+def test_dropout_forward_behaves_like_keras(keras):
+    import numpy as np
+
+    ones = np.ones((1, 10_000), dtype="float32")
+    theirs = np.asarray(keras.layers.Dropout(0.3, seed=0)(ones, training=True))
+    mine = reference(ones, 0.3, True, np.random.default_rng(0))
+    assert abs(np.mean(theirs == 0) - np.mean(mine == 0)) < 0.03
+    assert np.isclose(theirs.max(), mine.max())

@@ -112,6 +112,21 @@ REFUSED = {
     "relative_import": ("from . import utils", "imports from"),
     "star_import": ("from keras.layers import *", "import *"),
     "syntax_error": ("model = keras.Sequential([", "not valid Python"),
+    # NumPy (issue #16, implement-it questions): array maths only, the module never as a value.
+    "numpy_alias": ("m = np\nm.random.rand(3)", "module as a value"),
+    "numpy_passed_on": ("f = lambda module: module\nf(np)", "module as a value"),
+    "numpy_random": ("x = np.random.rand(3)", "np.random"),
+    "numpy_lib": ("t = np.lib.stride_tricks", ".stride_tricks"),
+    "numpy_file": ("np.savetxt('/proc/self/fd/1', X_train)", ".savetxt"),
+    "numpy_unlisted": ("np.fromstring('1 2', sep=' ')", "np.fromstring"),
+    "numpy_frombuffer": ("import numpy\nnumpy.frombuffer(b'x' * 8)", ".frombuffer"),
+    "numpy_submodule": ("import numpy.ctypeslib", "numpy.ctypeslib"),
+    "numpy_from_submodule": ("from numpy.lib import format", "from numpy.lib"),
+    "numpy_from_import": ("from numpy import fromstring", "imports from numpy"),
+    "array_pointer": ("p = X_train.ctypes", ".ctypes"),
+    "array_base": ("b = X_train.base", ".base"),
+    "numpy_as": ("import numpy as n\nn.genfromtxt('x.csv')", ".genfromtxt"),
+    "numpy_as_unlisted": ("import numpy as n\nn.fromstring('1 2', sep=' ')", "n.fromstring"),
 }
 
 
@@ -171,6 +186,45 @@ def test_dangerous_answers_are_refused_before_they_run(name):
     with pytest.raises(Refused) as refused:
         vet(source)
     assert words in str(refused.value)
+
+
+ARRAY_MATHS = {
+    "set-up's np": "def f(x):\n    return np.where(x > 0, x, 0.0) * np.float32(2)",
+    "import numpy as": "import numpy as xp\ndef f(x):\n    return xp.sqrt(xp.var(x, axis=0) + 1e-3)",
+    "from numpy import": "from numpy import mean, zeros_like\nv = zeros_like(X_train) + mean(X_train)",
+    "array methods": "v = X_train.mean(axis=0).astype('float32').reshape(1, -1)",
+}
+
+
+@pytest.mark.parametrize("name", ARRAY_MATHS)
+def test_numpy_array_maths_passes_the_vetting(name):
+    vet(ARRAY_MATHS[name])
+
+
+def test_a_numpy_function_is_judged_in_the_judge_on_inputs_it_picks():
+    """An implement-it answer: defined by the vetted cell, called by the judge with a
+    fresh seed, judged here from the outputs alone."""
+    red_wine_setup = [c.source for c in nbformat.read(REPO_ROOT / "solutions" / "red_wine" / "red_wine.ipynb",
+                                                      as_version=4).cells
+                      if registry.is_setup_cell(c.metadata.get("nbgrader", {}).get("grade_id"))]
+    q = registry.find_question("red_wine.dropout_forward")
+    right = """
+        def dropout_forward(x, rate, training, rng):
+            if not training:
+                return x
+            return np.where(rng.random(x.shape) < rate, 0, x / (1 - rate))
+    """
+    assert _rebuild(red_wine_setup, q, right).passed
+    unscaled = right.replace("x / (1 - rate)", "x")
+    outcome = _rebuild(red_wine_setup, q, unscaled)
+    assert outcome.status == "incorrect" and "unchanged" in outcome.message
+    slow = "def dropout_forward(x, rate, training, rng):\n    for i in range(10**12):\n        pass"
+    judge.ANSWER_SECONDS, before = 2, judge.ANSWER_SECONDS
+    try:
+        outcome = _rebuild(red_wine_setup, q, slow)
+    finally:
+        judge.ANSWER_SECONDS = before
+    assert isinstance(outcome, Review) and "longer than 2 s" in outcome.reason
 
 
 def test_training_calls_are_skipped_but_compile_is_kept():

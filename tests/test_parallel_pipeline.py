@@ -196,7 +196,7 @@ def test_identical_scores_flags_comments_timestamps(graded):
     assert parallel == serial
     assert _rows(graded["parallel"]) == _rows(graded["serial"])
     # ... and the cases that make that comparison mean something:
-    assert serial["solution"]["code"] == sum(corpus.points(ASSIGNMENT).values()) == 7  # red_wine
+    assert serial["solution"]["code"] == sum(corpus.points(ASSIGNMENT).values()) == 9  # red_wine
     assert serial["partial"]["code"] == 2
     assert serial[REGRADE]["cells"]["dropout_check"] == (1.0, True)   # manual grade kept, flagged
     late = [r for r in _rows(graded["parallel"])["submissions"] if r[0] == LATE]

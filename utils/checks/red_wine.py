@@ -1,5 +1,6 @@
 """The Red Wine exercise's graded questions (solutions/red_wine)."""
 
+from utils.questions.dropout_function import InvertedDropoutQuestion
 from utils.questions.model_question import ModelQuestion, batchnorm_layer, dense, dropout_layer
 from utils.questions.value_question import Mistake, ValueQuestion
 
@@ -88,4 +89,19 @@ kept_value = ValueQuestion(
     ),
 )
 
-QUESTIONS = (dropout, batchnorm, input_bn, kept_value)
+
+dropout_forward = InvertedDropoutQuestion(
+    qid="red_wine.dropout_forward",
+    title="Question 6, implement dropout",
+    variable="dropout_forward",
+    signature="`dropout_forward(x, rate, training, rng)`",
+    hints=(
+        "In training mode, draw one random number per value with `rng.random(x.shape)`; a value is dropped "
+        "where its number is below `rate`. Every value that is kept must be scaled so that, on average, the "
+        "output equals the input. In inference mode, what is left to do?",
+        "`keep = rng.random(x.shape) >= rate` is a mask of the values kept; `x * keep / (1 - rate)` drops "
+        "the others and scales the kept ones. When `training` is False, return `x` as it is.",
+    ),
+)
+
+QUESTIONS = (dropout, batchnorm, input_bn, kept_value, dropout_forward)

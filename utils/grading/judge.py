@@ -36,13 +36,15 @@ def _on_alarm(signum, frame):
 
 
 def _shown_to_answers(namespace: dict) -> dict:
-    """Keras, TensorFlow and plain data from the set-up; nothing that reads files or
-    holds the course's own functions (checks, training, plotting)."""
+    """Keras, TensorFlow, NumPy and plain data from the set-up; nothing that reads files
+    or holds the course's own functions (checks, training, plotting). NumPy's module is
+    usable only as ``np.<array maths>`` (vet.NUMPY_NAMES)."""
     import numpy as np
 
     def plain(value) -> bool:
         if isinstance(value, types.ModuleType):
-            return value.__name__.split(".")[0] in ("keras", "tensorflow")
+            return value.__name__ in ("keras", "tensorflow", "numpy") or \
+                value.__name__.split(".")[0] in ("keras", "tensorflow")
         if isinstance(value, (tuple, list)):
             return all(plain(v) for v in value)
         return isinstance(value, (numbers.Number, str, bool, np.ndarray, type(None)))
@@ -78,10 +80,11 @@ def _run(job: dict) -> dict:
         signal.alarm(ANSWER_SECONDS)
         try:
             exec(compile(item["code"], f"<answer {item['qid']}>", "exec"), answers)
-            signal.alarm(0)
+            # Describing may call the answer (a function question), so it is timed too.
             results[item["qid"]] = _describe(item["qid"], answers.get(item["variable"]))
+            signal.alarm(0)
         except _TooLong:
-            results[item["qid"]] = {"error": f"the answer cell ran longer than {ANSWER_SECONDS} s"}
+            results[item["qid"]] = {"error": f"the answer ran longer than {ANSWER_SECONDS} s"}
         except BaseException as err:
             signal.alarm(0)
             results[item["qid"]] = {"error": f"{type(err).__name__}: {str(err)[:200]}"}

@@ -7,7 +7,10 @@ Keras describes a model, nor reach the channel the judge reports on. So the
 answer may build a model in any style (Sequential, ``.add()`` loops, the
 functional API, helper functions, comprehensions, ``tf.keras``), but not:
 
-- import anything beyond ``keras`` and ``tensorflow``;
+- import anything beyond ``keras``, ``tensorflow`` and ``numpy`` itself (not its
+  submodules); NumPy's module may only be used as ``np.<name>`` for a name in
+  ``NUMPY_NAMES`` (array maths, no files, memory views or ``np.lib``), so that it
+  cannot be passed around or aliased;
 - assign to an attribute, or to an item of anything it did not create itself;
 - touch a name or attribute that starts with an underscore (``__class__``,
   ``_layers``), frame and code objects, or builtins beyond a few pure ones
@@ -27,7 +30,21 @@ import ast
 import builtins
 import re
 
-IMPORTABLE = ("keras", "tensorflow")
+IMPORTABLE = ("keras", "tensorflow", "numpy")
+NUMPY_ALIASES = frozenset({"np", "numpy"})  # the set-up's ``import numpy as np``, and numpy itself
+# What an answer may take from NumPy's module: array maths and dtypes, nothing that
+# reads or writes files, views raw memory or reaches np.lib / np.ctypeslib.
+NUMPY_NAMES = frozenset({
+    "abs", "absolute", "add", "all", "allclose", "amax", "amin", "any", "arange", "argmax", "argmin",
+    "array", "asarray", "average", "bool_", "broadcast_to", "ceil", "clip", "concatenate", "copy",
+    "count_nonzero", "cumsum", "divide", "dot", "e", "einsum", "equal", "exp", "expand_dims", "float16",
+    "float32", "float64", "floor", "full", "full_like", "greater", "greater_equal", "inf", "int32",
+    "int64", "isclose", "isfinite", "less", "less_equal", "linspace", "log", "logical_and",
+    "logical_not", "logical_or", "matmul", "max", "maximum", "mean", "min", "minimum", "multiply",
+    "nan", "ndim", "newaxis", "not_equal", "ones", "ones_like", "pi", "power", "prod", "reshape",
+    "round", "shape", "sign", "sqrt", "square", "squeeze", "stack", "std", "subtract", "sum",
+    "transpose", "var", "where", "zeros", "zeros_like",
+})
 PURE_BUILTINS = frozenset({
     "abs", "all", "any", "bool", "dict", "enumerate", "float", "int", "isinstance", "len", "list",
     "map", "max", "min", "print", "range", "reversed", "round", "set", "sorted", "str", "sum",
@@ -43,6 +60,10 @@ FORBIDDEN_ATTRIBUTES = frozenset({
     "CheckpointManager", "register_keras_serializable", "get_custom_objects", "custom_object_scope",
     "CustomObjectScope", "enable_unsafe_deserialization", "src", "tofile", "dump", "dumps",
     "config", "distribute", "set_backend", "environ", "system", "popen",
+    # NumPy: raw memory, files, strides
+    "ctypes", "ctypeslib", "lib", "stride_tricks", "as_strided", "frombuffer", "fromfile", "memmap",
+    "savetxt", "loadtxt", "genfromtxt", "savez", "savez_compressed", "fromregex", "DataSource",
+    "from_dlpack", "setflags", "base", "testing", "f2py",
 })
 FRAME_ATTRIBUTE = re.compile(r"^(gi|cr|ag|f|tb|co)_")
 # A statement that only calls one of these changes no architecture: the judge skips it.
@@ -89,6 +110,37 @@ def _bound_names(tree: ast.AST) -> set[str]:
     return names
 
 
+def _numpy_names(tree: ast.AST) -> set[str]:
+    """The names NumPy's module goes by in the cell: np, numpy, and ``import numpy as x``."""
+    names = set(NUMPY_ALIASES)
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            names.update(a.asname or a.name for a in node.names if a.name == "numpy")
+    return names
+
+
+def _check_numpy(tree: ast.AST) -> None:
+    """NumPy's module only as ``np.<a name of NUMPY_NAMES>``: never alone (no aliasing,
+    no passing it around), never a submodule."""
+    numpy = _numpy_names(tree)
+    bases = {id(n.value) for n in ast.walk(tree) if isinstance(n, ast.Attribute)}
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) and node.value.id in numpy:
+            if node.attr not in NUMPY_NAMES:
+                raise Refused(f"it uses {node.value.id}.{node.attr}{_line(node)}; from NumPy an answer may use "
+                              "array maths only")
+        elif isinstance(node, ast.Name) and node.id in numpy and id(node) not in bases \
+                and isinstance(node.ctx, ast.Load):
+            raise Refused(f"it uses NumPy's module as a value ({node.id}){_line(node)}")
+        elif isinstance(node, ast.Import):
+            for alias in node.names:
+                if alias.name.startswith("numpy."):
+                    raise Refused(f"it imports {alias.name}{_line(node)}")
+        elif isinstance(node, ast.ImportFrom) and (node.module or "").split(".")[0] == "numpy":
+            if node.module != "numpy" or any(a.name not in NUMPY_NAMES for a in node.names):
+                raise Refused(f"it imports from {node.module}{_line(node)} what an answer may not use")
+
+
 def _check_node(node: ast.AST, own: set[str]) -> None:
     if not isinstance(node, ALLOWED_NODES):
         words = next((w for kind, w in _WORDS.items() if isinstance(node, kind)), type(node).__name__)
@@ -109,11 +161,12 @@ def _check_node(node: ast.AST, own: set[str]) -> None:
     elif isinstance(node, ast.Import):
         for alias in node.names:
             if alias.name.split(".")[0] not in IMPORTABLE:
-                raise Refused(f"it imports {alias.name}{_line(node)}; only keras and tensorflow may be imported")
+                raise Refused(f"it imports {alias.name}{_line(node)}; only keras, tensorflow and numpy "
+                              "may be imported")
     elif isinstance(node, ast.ImportFrom):
         if node.level or (node.module or "").split(".")[0] not in IMPORTABLE:
             raise Refused(f"it imports from {node.module or '.'}{_line(node)}; "
-                          "only keras and tensorflow may be imported")
+                          "only keras, tensorflow and numpy may be imported")
         if any(a.name == "*" for a in node.names):
             raise Refused(f"it uses import *{_line(node)}")
         for alias in node.names:
@@ -141,5 +194,6 @@ def vet(source: str) -> ast.Module:
     own = _bound_names(tree)
     for node in ast.walk(tree):
         _check_node(node, own)
+    _check_numpy(tree)
     tree.body = [s for s in tree.body if not _skipped(s)]
     return tree

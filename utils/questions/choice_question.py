@@ -19,7 +19,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from utils.questions.question import CORRECT, INCORRECT, MISSING, NOT_ATTEMPTED, Question, Verdict
+from utils.questions.question import CORRECT, INCORRECT, MISSING, NOT_ATTEMPTED, Question, Verdict, a_or_an
 
 MAX_TEXT = 80
 
@@ -106,10 +106,6 @@ def _alternatives(pick) -> tuple[str, ...]:
     return tuple(normal(p) for p in ((pick,) if isinstance(pick, str) else pick))
 
 
-def _a(noun: str) -> str:
-    return ("an " if noun[:1].lower() in "aeiou" else "a ") + noun
-
-
 def _and(items) -> str:
     items = list(items)
     return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
@@ -117,7 +113,7 @@ def _and(items) -> str:
 
 def _text(x) -> str:
     if not isinstance(x, str):
-        raise TypeError(f"{_a(type(x).__name__)} where a choice (text) belongs")
+        raise TypeError(f"{a_or_an(type(x).__name__)} where a choice (text) belongs")
     if len(x) > MAX_TEXT:
         raise ValueError("a choice longer than any listed")
     return x
@@ -130,7 +126,7 @@ def _entry(value, fields: tuple[str, ...]) -> list[str]:
             raise KeyError(f"a dict with the keys {', '.join(repr(str(k))[:20] for k in list(value)[:4])}")
         return [_text(by_name[normal(f)]) for f in fields]
     if isinstance(value, str) or not isinstance(value, (tuple, list)):
-        raise TypeError(f"{_a(type(value).__name__)} where a ({', '.join(fields)}) pair belongs")
+        raise TypeError(f"{a_or_an(type(value).__name__)} where a ({', '.join(fields)}) pair belongs")
     if len(value) != len(fields):
         raise ValueError(f"a {type(value).__name__} of {len(value)} items where {len(fields)} belong")
     return [_text(x) for x in value]
@@ -146,7 +142,7 @@ def _plain(value, cases: tuple[str, ...], fields: tuple[str, ...]) -> dict:
     elif isinstance(value, (tuple, list)) and len(value) == len(cases):
         entries = list(value)
     else:
-        return {"odd": _a(type(value).__name__) + (f" of {len(value)} items" if isinstance(value, (tuple, list))
+        return {"odd": a_or_an(type(value).__name__) + (f" of {len(value)} items" if isinstance(value, (tuple, list))
                                                       else "")}
     choices = {}
     for case, entry in zip(cases, entries):

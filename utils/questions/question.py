@@ -124,6 +124,11 @@ class Question:
         feedback.show(f"{self.title}: solution", "solution", code)
 
 
+def a_or_an(noun: str) -> str:
+    """``"an int"``, ``"a str"``: a type name for messages."""
+    return ("an " if noun[:1].lower() in "aeiou" else "a ") + noun
+
+
 def reference_answer(exercise: str, answer_cell: str) -> str | None:
     """The solution region of an answer cell, read from solutions/ (instructors only:
     the released package and notebooks carry no solution code)."""
