@@ -11,7 +11,11 @@ conftest.py). Its outputs are then stored the way nbval compares them:
   progress bar keeps only its final line (nbval does the same before comparing);
 - TensorFlow's C++ log lines on stderr are dropped. ipykernel captures fd 2 in
   JupyterLab and nbconvert but not under pytest, so nbval never sees them and
-  a stored copy would fail the comparison.
+  a stored copy would fail the comparison;
+- widget views (ipywidgets) are dropped. Their state is not stored, so a stored
+  view would only show "Error displaying widget: model not found" when the
+  notebook is opened; the cell shows its widget once the student runs it (such a
+  cell carries nbval's ``nbval-ignore-output`` tag).
 
 Prints each notebook's wall time.
 """
@@ -31,6 +35,7 @@ from nbconvert.preprocessors import CoalesceStreamsPreprocessor
 from utils import REPO_ROOT
 
 NOTEBOOK_WARNINGS = "error::DeprecationWarning,error::UserWarning"  # as conftest.py
+WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
 TF_NATIVE_LOG = re.compile(
     r"^(WARNING: All log messages before absl::InitializeLog\(\) is called are written to STDERR"
     r"|[IWEF]\d{4} [\d:.]+\s+\d+ [\w.]+:\d+\] .*)$"
@@ -61,7 +66,8 @@ def run(path: Path) -> float:
     coalesce = CoalesceStreamsPreprocessor()
     for index, cell in enumerate(nb.cells):
         if cell.cell_type == "code":
-            cell.outputs = _without_native_logs(cell.outputs)
+            cell.outputs = [output for output in _without_native_logs(cell.outputs)
+                            if WIDGET_VIEW not in output.get("data", {})]
             coalesce.preprocess_cell(cell, {}, index)
     nb.metadata = nbformat.from_dict(metadata)
     nbformat.write(nb, path)
