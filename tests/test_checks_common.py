@@ -219,7 +219,7 @@ def test_every_question_has_its_answer_cell_in_solutions():
 
     for q in (*red_wine.QUESTIONS, *spotify.QUESTIONS):
         code = question.reference_answer(q.qid.partition(".")[0], q.answer_cell)
-        assert code is not None and f"{q.variable} = " in code, q.qid
+        assert code is not None and (f"{q.variable} = " in code or f"def {q.variable}(" in code), q.qid
 
 
 # ---------------------------------------------------------------- tampering (same kernel)

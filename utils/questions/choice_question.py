@@ -19,7 +19,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from utils.questions.question import CORRECT, INCORRECT, MISSING, NOT_ATTEMPTED, Question, Verdict, a_or_an
+from utils.questions.question import CORRECT, INCORRECT, DataQuestion, Verdict, a_or_an
 
 MAX_TEXT = 80
 
@@ -30,7 +30,7 @@ def normal(text: str) -> str:
 
 
 @dataclass(frozen=True)
-class ChoiceQuestion(Question):
+class ChoiceQuestion(DataQuestion):
     cases: tuple[str, ...] = ()
     fields: tuple[str, ...] = ()
     options: dict = field(default_factory=dict)      # field -> the choices listed in the notebook
@@ -38,7 +38,7 @@ class ChoiceQuestion(Question):
     expected: dict = field(default_factory=dict)
     # (case, field, wrong choice) -> what that choice gets wrong, without the right one
     mistakes: dict = field(default_factory=dict)
-    form: str = ""
+    answer_word = "diagnosis"
 
     def __post_init__(self):
         assert set(self.expected) == set(self.cases)
@@ -59,23 +59,11 @@ class ChoiceQuestion(Question):
         except Exception as err:  # never a traceback from utils
             return {"odd": f"something that can't be read as choices ({type(err).__name__})"}
 
-    def evaluate(self, value=MISSING) -> Verdict:
-        value = self._namespace_value(value)
-        if value is MISSING:
-            return Verdict(NOT_ATTEMPTED, f"There is no `{self.variable}` yet: run the answer cell first.")
-        if value is None or value is Ellipsis:
-            return Verdict(NOT_ATTEMPTED, f"`{self.variable}` is still {value!r}: write your diagnosis as "
-                                          f"{self.form}, then run the cell.")
-        return self.verdict_from(self.describe(value))
-
     # ------------------------------------------------------------ grader side
 
     def verdict_from(self, description: dict) -> Verdict:
-        if not isinstance(description, dict):
-            return Verdict(INCORRECT, f"`{self.variable}` can't be checked.")
-        if "odd" in description:
-            return Verdict(INCORRECT, f"`{self.variable}` is {str(description['odd'])[:160]}; "
-                                      f"write it as {self.form}.")
+        if self.unreadable(description):
+            return self.unreadable(description)
         got = description.get("choices")
         if not (isinstance(got, dict) and set(got) == set(self.cases)
                 and all(isinstance(v, list) and len(v) == len(self.fields)

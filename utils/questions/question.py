@@ -124,6 +124,32 @@ class Question:
         feedback.show(f"{self.title}: solution", "solution", code)
 
 
+@dataclass(frozen=True)
+class DataQuestion(Question):
+    """A question whose answer is data the student writes (numbers, choices), described
+    as ``{"odd": "<what it is>"}`` when it can't be read."""
+    form: str = ""                      # how the answer is written, for messages
+    answer_word = "answer"              # "prediction", "diagnosis": in messages
+
+    def evaluate(self, value=MISSING) -> Verdict:
+        value = self._namespace_value(value)
+        if value is MISSING:
+            return Verdict(NOT_ATTEMPTED, f"There is no `{self.variable}` yet: run the answer cell first.")
+        if value is None or value is Ellipsis:
+            return Verdict(NOT_ATTEMPTED, f"`{self.variable}` is still {value!r}: write your {self.answer_word} "
+                                          f"as {self.form}, then run the cell.")
+        return self.verdict_from(self.describe(value))
+
+    def unreadable(self, description) -> Verdict | None:
+        """The verdict on a description that holds no answer to judge (None: it holds one)."""
+        if not isinstance(description, dict):
+            return Verdict(INCORRECT, f"`{self.variable}` can't be checked.")
+        if "odd" in description:
+            return Verdict(INCORRECT, f"`{self.variable}` is {str(description['odd'])[:160]}; "
+                                      f"write it as {self.form}.")
+        return None
+
+
 def a_or_an(noun: str) -> str:
     """``"an int"``, ``"a str"``: a type name for messages."""
     return ("an " if noun[:1].lower() in "aeiou" else "a ") + noun

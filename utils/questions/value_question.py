@@ -23,7 +23,7 @@ import math
 import numbers
 from dataclasses import dataclass
 
-from utils.questions.question import CORRECT, INCORRECT, MISSING, NOT_ATTEMPTED, Question, Verdict
+from utils.questions.question import CORRECT, INCORRECT, DataQuestion, Verdict
 
 MAX_NUMBERS = 16
 
@@ -36,13 +36,13 @@ class Mistake:
 
 
 @dataclass(frozen=True)
-class ValueQuestion(Question):
+class ValueQuestion(DataQuestion):
     parts: tuple[str, ...] = ()          # the names of the numbers, in the documented order
     expected: tuple[float, ...] = ()
     whole: bool = True                   # whole numbers (counts) or any real number
     tolerance: float = 0.0               # absolute, per number (for whole numbers: 0)
     mistakes: tuple[Mistake, ...] = ()
-    form: str = ""                       # how the answer is written, for messages
+    answer_word = "prediction"
 
     # ------------------------------------------------------------ kernel / judge side
 
@@ -53,23 +53,11 @@ class ValueQuestion(Question):
         except Exception as err:  # never a traceback from utils
             return {"odd": f"something that can't be read as numbers ({type(err).__name__})"}
 
-    def evaluate(self, value=MISSING) -> Verdict:
-        value = self._namespace_value(value)
-        if value is MISSING:
-            return Verdict(NOT_ATTEMPTED, f"There is no `{self.variable}` yet: run the answer cell first.")
-        if value is None or value is Ellipsis:
-            return Verdict(NOT_ATTEMPTED, f"`{self.variable}` is still {value!r}: "
-                                          f"write your prediction as {self.form} and run the cell.")
-        return self.verdict_from(self.describe(value))
-
     # ------------------------------------------------------------ grader side
 
     def verdict_from(self, description: dict) -> Verdict:
-        if not isinstance(description, dict):
-            return Verdict(INCORRECT, f"`{self.variable}` can't be checked.")
-        if "odd" in description:
-            return Verdict(INCORRECT, f"`{self.variable}` is {str(description['odd'])[:120]}; "
-                                      f"write it as {self.form}.")
+        if self.unreadable(description):
+            return self.unreadable(description)
         got = description.get("numbers")
         if not (isinstance(got, list) and 0 < len(got) <= MAX_NUMBERS
                 and all(isinstance(x, (int, float)) and not isinstance(x, bool) for x in got)):
