@@ -306,6 +306,11 @@ def run(setup: Setup, seed: int = 0, *, progress: bool = True) -> RunResult:
     Seeding before each run makes a run's result independent of what ran before
     it, so a lesson cell can be re-run and a test can reuse runs.
     """
+    return run_keeping_model(setup, seed, progress=progress)[1]
+
+
+def run_keeping_model(setup: Setup, seed: int = 0, *, progress: bool = True):
+    """``run``, also returning the trained model: ``(model, RunResult)``."""
     from utils.settings import epochs, seed_everything
     from utils.training import progress_bar, train
 
@@ -317,7 +322,7 @@ def run(setup: Setup, seed: int = 0, *, progress: bool = True) -> RunResult:
     history = train(model, split.X_train, split.y_train, split.X_valid, split.y_valid,
                     epochs=setup.epochs, batch_size=setup.batch_size, progress=False,
                     callbacks=[*bar, _stop_when_diverged()])
-    return measure(setup.name, seed, model, history, split)
+    return model, measure(setup.name, seed, model, history, split)
 
 
 def measure(name: str, seed: int, model, history, split: Split) -> RunResult:
@@ -395,44 +400,77 @@ def worked_example_control(seed: int = 0, *, progress: bool = True,
                    seed, progress=progress, reuse=reuse)
 
 
-def variance_shift(model, X) -> float:
-    """How much less its inputs vary at prediction time, for every
-    BatchNormalization layer that comes straight after a Dropout layer.
+@dataclass(frozen=True)
+class BatchNormInputs:
+    """What one BatchNormalization layer of a trained model sees, per unit."""
 
-    ``X`` goes through the trained ``model`` twice, with the same weights: once
-    as in training (``training=True``: dropout active, batchnorm using the
-    statistics of ``X`` as one batch) and once as in prediction (nothing
-    dropped, batchnorm using its moving averages). For each unit of each such
-    batchnorm layer, the variance of its input in the prediction pass is divided
-    by the variance in the training pass. Returns the median ratio (units that
-    are always zero are left out): 1 means no shift; below 1, the layer, which
-    learned its statistics under dropout, divides by too large a spread at
-    prediction time.
+    index: int                 # its position in model.layers
+    after_dropout: bool        # straight after a Dropout layer
+    dropout_upstream: bool     # some Dropout layer comes before it
+    trained: np.ndarray        # variance of its inputs in a pass as in training
+    predicted: np.ndarray      # variance of its inputs in a pass as in prediction
+    moving: np.ndarray         # its moving variance: what it divides by at prediction
+
+    def ratio(self, of: str = "predicted", to: str = "trained") -> float:
+        """Median over units of one variance over another (units that are
+        always zero in training are left out); see ``ratios``."""
+        return float(np.median(self.ratios(of, to)))
+
+    def ratios(self, of: str = "predicted", to: str = "trained") -> np.ndarray:
+        alive = self.trained > 1e-9
+        return getattr(self, of)[alive] / getattr(self, to)[alive]
+
+
+def batchnorm_inputs(model, X) -> list[BatchNormInputs]:
+    """The inputs of every BatchNormalization layer of a trained Sequential
+    ``model``, as in training and as in prediction.
+
+    ``X`` goes through the model twice, with the same weights: once as in
+    training (``training=True``: dropout active, batchnorm using the statistics
+    of ``X`` as one batch) and once as in prediction (nothing dropped, batchnorm
+    using its moving averages). The model is left as it was.
     """
     import keras
 
-    ratios = []
+    found = []
     as_trained = as_predicted = keras.ops.convert_to_tensor(X)
-    previous = None
+    seen_dropout, previous = False, None
     # A batchnorm layer called with training=True updates its moving averages:
     # keep them, and put them back afterwards, so the model is left as it was.
     kept = [(v, v.numpy().copy()) for layer in model.layers
             if type(layer).__name__ == "BatchNormalization"
             for v in (layer.moving_mean, layer.moving_variance)]
-    for layer in model.layers:
-        if type(layer).__name__ == "BatchNormalization" and type(previous).__name__ == "Dropout":
-            trained = np.var(keras.ops.convert_to_numpy(as_trained), axis=0)
-            predicted = np.var(keras.ops.convert_to_numpy(as_predicted), axis=0)
-            alive = trained > 1e-9
-            ratios.extend((predicted[alive] / trained[alive]).tolist())
+    for index, layer in enumerate(model.layers):
+        if type(layer).__name__ == "BatchNormalization":
+            found.append(BatchNormInputs(
+                index=index, after_dropout=type(previous).__name__ == "Dropout",
+                dropout_upstream=seen_dropout,
+                trained=np.var(keras.ops.convert_to_numpy(as_trained), axis=0),
+                predicted=np.var(keras.ops.convert_to_numpy(as_predicted), axis=0),
+                moving=layer.moving_variance.numpy().copy()))
+        seen_dropout |= type(layer).__name__ == "Dropout"
         as_trained = layer(as_trained, training=True)
         as_predicted = layer(as_predicted, training=False)
         previous = layer
     for variable, value in kept:
         variable.assign(value)
+    return found
+
+
+def variance_shift(model, X) -> float:
+    """How much less its inputs vary at prediction time, for every
+    BatchNormalization layer that comes straight after a Dropout layer.
+
+    For each unit of each such batchnorm layer, the variance of its input in
+    the prediction pass of ``batchnorm_inputs`` is divided by the variance in
+    the training pass. Returns the median ratio (units that are always zero are
+    left out): 1 means no shift; below 1, the layer, which learned its
+    statistics under dropout, divides by too large a spread at prediction time.
+    """
+    ratios = [bn.ratios() for bn in batchnorm_inputs(model, X) if bn.after_dropout]
     if not ratios:
         raise ValueError("the model has no BatchNormalization layer right after a Dropout layer")
-    return float(np.median(ratios))
+    return float(np.median(np.concatenate(ratios)))
 
 
 # Lesson 2, batchnorm between layers: a deeper network on standardized inputs,
