@@ -172,6 +172,12 @@ bn_model = keras.Sequential([
         "bn_params": """
 bn_params = (256, 256)
 """,
+        # The batch's statistics in both modes, the moving averages never updated.
+        "batchnorm_forward": """
+def batchnorm_forward(x, gamma, beta, moving_mean, moving_var, training):
+    mean, var = x.mean(axis=0), x.var(axis=0)
+    return gamma * (x - mean) / np.sqrt(var + 0.001) + beta, moving_mean, moving_var
+""",
         # Runs A and C swapped.
         "diagnosis": """
 diagnosis = {
@@ -272,7 +278,7 @@ def with_witness(nb, exercise: str):
 def solution(release, exercise, ctx):
     """Every answer from the source notebook, and a note of the student's own in a
     markdown cell (the ``links`` student points a link at this notebook).
-    Expected: red_wine 9, spotify 9."""
+    Expected: red_wine 9, spotify 11."""
     nb = h.solved(release, exercise)
     nb.cells.append(nbformat.v4.new_markdown_cell(f"My notes: {CLASSMATE_MARK}"))
     return Submission(nb, **expect(exercise, earned=questions(exercise)))
@@ -311,9 +317,11 @@ def unusual_styles(release, exercise, ctx):
       arithmetic and a loop over rows;
     - spotify bn_params: a list of arithmetic, floats included;
     - spotify diagnosis: a list, not a dict, of a dict and pairs, in odd capitalisation and
-      spelling, and the other right fix for run A.
+      spelling, and the other right fix for run A;
+    - spotify batchnorm_forward: ``from numpy import sqrt, zeros_like``, a loop over the
+      features, lists for the moving averages, the update written as a step.
 
-    Expected: red_wine 9, spotify 9."""
+    Expected: red_wine 9, spotify 11."""
     styles = {
         "red_wine": {
             "dropout": """
@@ -390,6 +398,21 @@ def unusual_styles(release, exercise, ctx):
             "bn_params": """
                 bn_params = [4.0 * 128, 128 + 128]
             """,
+            "batchnorm_forward": """
+                from numpy import sqrt, zeros_like
+
+
+                def batchnorm_forward(x, gamma, beta, moving_mean, moving_var, training):
+                    out = zeros_like(x, dtype="float64")
+                    new_mean, new_var = list(moving_mean), list(moving_var)
+                    for j in range(x.shape[1]):
+                        m, v = (x[:, j].mean(), x[:, j].var()) if training else (moving_mean[j], moving_var[j])
+                        out[:, j] = gamma[j] * (x[:, j] - m) / sqrt(v + 1e-3) + beta[j]
+                        if training:
+                            new_mean[j] = moving_mean[j] + 0.01 * (m - moving_mean[j])
+                            new_var[j] = moving_var[j] + 0.01 * (v - moving_var[j])
+                    return out, new_mean, new_var
+            """,
             "diagnosis": """
                 diagnosis = [{"fix": "Standardize the inputs.", "problem": "Moving-averages lagging"},
                              ("learning_too_slowly", "raise the learning rate"),
@@ -442,7 +465,7 @@ def reordered(release, exercise, ctx):
       test cell is there three times -> 3, not 9.
     - the predict-then-run, diagnosis and implement-it answers stay where they are -> full points.
 
-    Expected: red_wine 9, spotify 9."""
+    Expected: red_wine 9, spotify 11."""
     nb = h.solved(release, exercise)
     copies = lambda gid: [_copy(nb.cells[_index(nb, gid)]) for _ in range(2)]  # noqa: E731
     if exercise == "red_wine":
@@ -663,7 +686,7 @@ def stops(release, exercise, ctx):
     graded, and the submission costs no more than its budget. The answer imports os
     and signal -> flagged. The other answers are correct.
 
-    Expected: red_wine 7 (flagged: dropout), spotify 6 (flagged: dropout)."""
+    Expected: red_wine 7 (flagged: dropout), spotify 8 (flagged: dropout)."""
     answers = {q: correct(exercise, q) for q in questions(exercise)}
     answers["dropout"] += payload("stop_everyone")
     return Submission(with_answers(release, exercise, answers),
@@ -762,7 +785,7 @@ def links(release, exercise, ctx):
     runs, so nothing of theirs reaches autograded/ or, after ``generate_feedback``,
     feedback/. The answers are graded as usual.
 
-    Expected: red_wine 9, spotify 9."""
+    Expected: red_wine 9, spotify 11."""
     made = {name: target.format(exercise=exercise, course=ctx.course) for name, (target, _) in LINKED.items()}
     return Submission(h.solved(release, exercise), links=made, **expect(exercise, earned=questions(exercise)))
 
@@ -844,7 +867,7 @@ def forges_grading(release, exercise, ctx):
       might look (fake_export.py) -> refused: flagged.
 
     Expected: red_wine 0 (flagged: dropout, batchnorm, input_bn, kept_value, dropout_forward),
-    spotify 0 (flagged: dropout, batchnorm, bn_params, diagnosis)."""
+    spotify 0 (flagged: dropout, batchnorm, bn_params, diagnosis, batchnorm_forward)."""
     def exported(q):
         right = f"_right_{q}"
         return (correct_as(exercise, q, right) + WRONG[exercise][q]

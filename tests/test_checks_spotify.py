@@ -351,3 +351,154 @@ def test_the_stored_runs_show_what_the_diagnosis_says():
     best = c["validation"].index(min(c["validation"]))
     assert best < 3 and c["validation"][-1] > min(c["validation"]) + 0.015
     assert c["training"][-1] < c["training"][best] - 0.05
+
+
+# ---------------------------------------------------------------- question 5: implement batch normalization
+
+def bn_reference(x, gamma, beta, moving_mean, moving_var, training):
+    import numpy as np
+
+    if training:
+        mean, var = x.mean(axis=0), x.var(axis=0)
+        new = (0.99 * moving_mean + 0.01 * mean, 0.99 * moving_var + 0.01 * var)
+    else:
+        mean, var, new = moving_mean, moving_var, (moving_mean, moving_var)
+    return (gamma * (x - mean) / np.sqrt(var + 0.001) + beta, *new)
+
+
+def bn_with_np_functions_in_float64(x, gamma, beta, moving_mean, moving_var, training):
+    import numpy as np
+
+    x = np.asarray(x, dtype=np.float64)
+    mean = np.mean(x, axis=0) if training else moving_mean
+    var = np.mean(np.square(x - np.mean(x, axis=0)), axis=0) if training else moving_var
+    normalized = (x - mean) / np.sqrt(var + 1e-3)
+    if training:
+        moving_mean = moving_mean * 0.99 + mean * (1 - 0.99)
+        moving_var = moving_var * 0.99 + var * (1 - 0.99)
+    return np.multiply(gamma, normalized) + beta, moving_mean, moving_var
+
+
+def bn_feature_by_feature(x, gamma, beta, moving_mean, moving_var, training):
+    import numpy as np
+
+    out = np.zeros_like(x)
+    means, variances = [], []
+    for j in range(x.shape[1]):
+        column = x[:, j]
+        m = column.mean() if training else moving_mean[j]
+        v = column.var() if training else moving_var[j]
+        out[:, j] = gamma[j] * (column - m) / (v + 0.001) ** 0.5 + beta[j]
+        means.append(m)
+        variances.append(v)
+    if not training:
+        return out, moving_mean, moving_var
+    return out, 0.99 * moving_mean + 0.01 * np.array(means), 0.99 * moving_var + 0.01 * np.array(variances)
+
+
+def bn_keepdims_and_lists(x, gamma, beta, moving_mean, moving_var, training):
+    import numpy as np
+
+    if not training:
+        return [gamma * (x - moving_mean) / np.sqrt(moving_var + 0.001) + beta, moving_mean, moving_var]
+    mean = x.mean(axis=0, keepdims=True)
+    var = ((x - mean) ** 2).mean(axis=0, keepdims=True)
+    return [gamma * (x - mean) / np.sqrt(var + 0.001) + beta,
+            (0.99 * moving_mean + 0.01 * mean).reshape(-1), (0.99 * moving_var + 0.01 * var).reshape(-1)]
+
+
+def bn_momentum_written_out(x, gamma, beta, moving_mean, moving_var, training):
+    import numpy as np
+
+    momentum, epsilon = 0.99, 0.001
+    mean, var = (x.mean(0), x.var(0)) if training else (moving_mean, moving_var)
+    y = (x - mean) / np.sqrt(var + epsilon) * gamma + beta
+    if training:
+        moving_mean = moving_mean - (1 - momentum) * (moving_mean - mean)
+        moving_var = moving_var - (1 - momentum) * (moving_var - var)
+    return y, moving_mean, moving_var
+
+
+BN_CORRECT = [bn_reference, bn_with_np_functions_in_float64, bn_feature_by_feature, bn_keepdims_and_lists,
+              bn_momentum_written_out]
+
+
+def _bn_judged(function, seed=4321):
+    import json
+
+    q = spotify.batchnorm_forward
+    here = q.verdict_from(q.describe(function, seed=seed))
+    there = q.verdict_from(json.loads(json.dumps(q.describe(function, seed=seed))))
+    assert (here.status, here.message) == (there.status, there.message)
+    assert q.evaluate(function).status == here.status
+    return here
+
+
+@pytest.mark.parametrize("function", BN_CORRECT, ids=lambda f: f.__name__)
+def test_batchnorm_forward_correct_forms_pass(function):
+    verdict = _bn_judged(function)
+    assert verdict.status == "correct", verdict.message
+
+
+def _bn_mistake(**switch):
+    from utils.questions.batchnorm_function import reference
+
+    def batchnorm_forward(x, gamma, beta, moving_mean, moving_var, training):
+        return reference(x, gamma, beta, moving_mean, moving_var, training, **switch)
+    return batchnorm_forward
+
+
+def _bn_inference_with_batch_statistics(x, gamma, beta, moving_mean, moving_var, training):
+    out = bn_reference(x, gamma, beta, moving_mean, moving_var, True)
+    return out if training else (out[0], moving_mean, moving_var)
+
+
+def _bn_updates_at_inference(x, gamma, beta, moving_mean, moving_var, training):
+    out = bn_reference(x, gamma, beta, moving_mean, moving_var, training)
+    return out if training else (out[0], *bn_reference(x, gamma, beta, moving_mean, moving_var, True)[1:])
+
+
+BN_MISTAKES = {
+    "moving averages in training": (_bn_mistake(stats="moving"), "normalized with the moving averages"),
+    "wrong axis": (_bn_mistake(axis=1), "each example was normalized across its features"),
+    "no epsilon": (_bn_mistake(epsilon=0.0), "epsilon belongs inside the square root"),
+    "n - 1": (_bn_mistake(ddof=1), "divided by n - 1"),
+    "no gamma and beta": (_bn_mistake(scale=False), "not scaled by gamma and shifted by beta"),
+    "no update": (_bn_mistake(update=False), "the moving mean did not move"),
+    "momentum the wrong way": (_bn_mistake(momentum=0.01), "keeps 99% of the old average"),
+    "batch statistics at inference": (_bn_inference_with_batch_statistics, "the batch's own statistics"),
+    "updated at inference": (_bn_updates_at_inference, "in inference mode they stay as they are"),
+    "only the output": (lambda x, g, b, m, v, t: bn_reference(x, g, b, m, v, t)[0], "not a tuple of 3 arrays"),
+    "fails": (lambda x, g, b, m, v, t: x.mean(axis=2), "failed with"),
+    "not a function": ("gamma * x + beta", "a str, not a function"),
+}
+
+
+@pytest.mark.parametrize("name", list(BN_MISTAKES))
+def test_batchnorm_forward_mistakes_are_named(name):
+    function, words = BN_MISTAKES[name]
+    verdict = _bn_judged(function)
+    assert verdict.status == "incorrect" and words in verdict.message, (name, verdict.message)
+    assert "0.99 * moving_mean" not in verdict.message  # the check names the problem, not the code
+
+
+def test_batchnorm_forward_starter_is_not_attempted():
+    def batchnorm_forward(x, gamma, beta, moving_mean, moving_var, training):
+        """the release's body: a docstring and a comment"""
+    assert spotify.batchnorm_forward.evaluate(batchnorm_forward).status == "not attempted"
+
+
+def test_batchnorm_forward_matches_keras(keras):
+    import numpy as np
+
+    x = np.random.default_rng(3).normal(5, 2, size=(64, 4)).astype("float32")
+    layer = keras.layers.BatchNormalization()
+    layer.build(x.shape)
+    start = [np.asarray(w) for w in (layer.gamma, layer.beta, layer.moving_mean, layer.moving_variance)]
+    out = np.asarray(layer(x, training=True))
+    mine = bn_reference(x, *start, True)
+    assert np.allclose(out, mine[0], atol=1e-5)
+    assert np.allclose(np.asarray(layer.moving_mean), mine[1]) and np.allclose(np.asarray(layer.moving_variance),
+                                                                               mine[2])
+    moved = [np.asarray(w) for w in (layer.gamma, layer.beta, layer.moving_mean, layer.moving_variance)]
+    assert np.allclose(np.asarray(layer(x, training=False)), bn_reference(x, *moved, False)[0], atol=1e-5)

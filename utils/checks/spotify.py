@@ -1,6 +1,7 @@
 """The Spotify exercise's graded questions (solutions/spotify)."""
 
 from utils.questions.model_question import ModelQuestion, batchnorm_layer, dense, dropout_layer
+from utils.questions.batchnorm_function import BatchNormQuestion
 from utils.questions.choice_question import ChoiceQuestion
 from utils.questions.value_question import Mistake, ValueQuestion
 
@@ -133,4 +134,19 @@ diagnosis = ChoiceQuestion(
     ),
 )
 
-QUESTIONS = (dropout, batchnorm, bn_params, diagnosis)
+batchnorm_forward = BatchNormQuestion(
+    qid="spotify.batchnorm_forward",
+    title="Question 5, implement batch normalization",
+    variable="batchnorm_forward",
+    signature="`batchnorm_forward(x, gamma, beta, moving_mean, moving_var, training)`",
+    hints=(
+        "Work feature by feature, down the batch: `x.mean(axis=0)` and `x.var(axis=0)`. In training mode "
+        "normalize with those; in inference mode with the moving averages. Then scale by `gamma`, shift by "
+        "`beta`. Where does epsilon (0.001) go, and how far does each moving average move in one step?",
+        "Normalized: `(x - mean) / np.sqrt(var + 0.001)`, output `gamma * normalized + beta`. In training mode "
+        "the new moving mean is `0.99 * moving_mean + 0.01 * mean`, and the same for the variance; in "
+        "inference mode return the moving averages unchanged.",
+    ),
+)
+
+QUESTIONS = (dropout, batchnorm, bn_params, diagnosis, batchnorm_forward)

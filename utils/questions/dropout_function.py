@@ -40,13 +40,13 @@ class InvertedDropoutQuestion(FunctionQuestion):
                 (x32, 0.3, False, rng_seeds[2], "in inference mode"),
                 (x_small, 0.0, True, rng_seeds[2], "in training mode with rate 0")]
         return [{"args": (x.copy(), rate, training, np.random.default_rng(int(s))), "x": x, "rate": rate,
-                 "training": training, "shape": x.shape, "called": called}
+                 "training": training, "returns": [("output", x.shape)], "called": called}
                 for x, rate, training, s, called in plan]
 
     def judge_outputs(self, probes, outputs) -> Verdict:
-        for probe, out in zip(probes, outputs):
-            if self.not_finite(probe, out):
-                return self.not_finite(probe, out)
+        for probe, (out,) in zip(probes, outputs):
+            if self.not_finite(probe, [out]):
+                return self.not_finite(probe, [out])
             problem = (_training(probe, out) if probe["training"] and probe["rate"] > 0
                        else _unchanged(probe, out))
             if problem:

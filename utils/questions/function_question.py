@@ -24,8 +24,32 @@ from utils.questions.question import INCORRECT, MISSING, NOT_ATTEMPTED, Question
 MAX_OUTPUT = 20_000   # numbers one probe may report
 
 
-class Unreadable(ValueError):
-    """An output that is not an array of numbers of a sensible size."""
+NOTHING = "nothing (None)"
+
+
+def _returned(out, returns) -> list[list[float]] | str:
+    """What the function returned, one flat list of floats per array it should return, or
+    what is wrong with it."""
+    if out is None:
+        return NOTHING
+    if len(returns) == 1:
+        parts = [out]
+    elif not isinstance(out, (tuple, list)) or len(out) != len(returns):
+        names = ", ".join(name for name, _ in returns)
+        return f"{_what(out)}, not a tuple of {len(returns)} arrays ({names})"
+    else:
+        parts = list(out)
+    found = []
+    for part, (name, shape) in zip(parts, returns):
+        numbers = as_numbers(part, shape)
+        if isinstance(numbers, str):
+            return numbers if len(returns) == 1 else f"as the {name}, {numbers}"
+        found.append(numbers)
+    return found
+
+
+def _what(out) -> str:
+    return a_or_an(type(out).__name__) + (f" of {len(out)} items" if isinstance(out, (tuple, list)) else "")
 
 
 def as_numbers(out, shape) -> list[float] | str:
@@ -33,7 +57,7 @@ def as_numbers(out, shape) -> list[float] | str:
     import numpy as np
 
     if out is None:
-        return "nothing (None)"
+        return NOTHING
     try:
         arr = np.asarray(out)
     except Exception as err:  # noqa: BLE001
@@ -43,7 +67,7 @@ def as_numbers(out, shape) -> list[float] | str:
     if arr.size > MAX_OUTPUT:
         return f"an array of {arr.size} numbers"
     if tuple(arr.shape) != tuple(shape):
-        return f"an array of shape {tuple(arr.shape)} for an input of shape {tuple(shape)}"
+        return f"an array of shape {tuple(arr.shape)} where one of shape {tuple(shape)} belongs"
     return [float(v) for v in arr.astype("float64").ravel()]
 
 
@@ -54,11 +78,13 @@ class FunctionQuestion(Question):
     # ------------------------------------------------------------ what a kind of function defines
 
     def probes(self, seed: int) -> list[dict]:
-        """The calls to make: each {"args": (...), "shape": input shape, ...}, made from ``seed``."""
+        """The calls to make, made from ``seed``: each {"args": (...), "called": "in training
+        mode", "returns": [(name, shape), ...]} (one entry: the function returns one array;
+        more: a tuple of that many)."""
         raise NotImplementedError
 
     def judge_outputs(self, probes: list[dict], outputs: list) -> Verdict:
-        """The verdict on the outputs (flat lists of floats), probe by probe."""
+        """The verdict on the outputs: per probe, one flat list of floats per returned array."""
         raise NotImplementedError
 
     # ------------------------------------------------------------ kernel / judge side
@@ -73,7 +99,7 @@ class FunctionQuestion(Question):
                 out = value(*probe["args"])
             except Exception as err:  # noqa: BLE001 (the student's code: its error is the verdict)
                 return {"seed": seed, "error": f"{type(err).__name__}: {str(err)[:200]}"}
-            outputs.append(as_numbers(out, probe["shape"]))
+            outputs.append(_returned(out, probe["returns"]))
         return {"seed": seed, "outputs": outputs}
 
     def evaluate(self, value=MISSING) -> Verdict:
@@ -104,20 +130,22 @@ class FunctionQuestion(Question):
         probes, outputs = self.probes(seed), description.get("outputs")
         if not (isinstance(outputs, list) and len(outputs) == len(probes)):
             return Verdict(INCORRECT, f"`{self.variable}` can't be checked.")
-        if all(out == "nothing (None)" for out in outputs):
+        if all(out == NOTHING for out in outputs):
             return Verdict(NOT_ATTEMPTED, f"`{self.variable}` returns nothing yet: write its body, then run the "
                                           f"cell.")
         for probe, out in zip(probes, outputs):
             if isinstance(out, str):
                 return Verdict(INCORRECT, f"Called {probe['called']}, `{self.variable}` returned {out[:120]}.")
-            if not (isinstance(out, list) and len(out) == math.prod(probe["shape"])
-                    and all(isinstance(v, float) for v in out)):
+            if not (isinstance(out, list) and len(out) == len(probe["returns"])
+                    and all(isinstance(part, list) and len(part) == math.prod(shape)
+                            and all(isinstance(v, float) for v in part)
+                            for part, (_, shape) in zip(out, probe["returns"]))):
                 return Verdict(INCORRECT, f"`{self.variable}` can't be checked.")
         return self.judge_outputs(probes, outputs)
 
-    def not_finite(self, probe: dict, out: list[float]) -> Verdict | None:
+    def not_finite(self, probe: dict, out: list[list[float]]) -> Verdict | None:
         """For ``judge_outputs``, probe by probe: NaN or infinite values, named."""
-        if all(math.isfinite(v) for v in out):
+        if all(math.isfinite(v) for part in out for v in part):
             return None
         return Verdict(INCORRECT, f"Called {probe['called']}, `{self.variable}` returned NaN or infinite values.")
 
