@@ -502,3 +502,10 @@ def test_batchnorm_forward_matches_keras(keras):
                                                                                mine[2])
     moved = [np.asarray(w) for w in (layer.gamma, layer.beta, layer.moving_mean, layer.moving_variance)]
     assert np.allclose(np.asarray(layer(x, training=False)), bn_reference(x, *moved, False)[0], atol=1e-5)
+
+
+def test_batchnorm_forward_a_right_float32_answer_passes_whatever_inputs_the_check_picks():
+    """The check picks new inputs every time it runs: float32 rounding must never fail a
+    right answer (it did for 5% of seeds with a tolerance of 2e-5)."""
+    q = spotify.batchnorm_forward
+    assert all(q.verdict_from(q.describe(bn_reference, seed=seed)).passed for seed in range(500))
