@@ -127,6 +127,7 @@ REFUSED = {
     "array_base": ("b = X_train.base", ".base"),
     "numpy_as": ("import numpy as n\nn.genfromtxt('x.csv')", ".genfromtxt"),
     "numpy_as_unlisted": ("import numpy as n\nn.fromstring('1 2', sep=' ')", "n.fromstring"),
+    "generator_pointers": ("def f(rng):\n    return rng.bit_generator.cffi", ".cffi"),
 }
 
 
@@ -225,6 +226,15 @@ def test_a_numpy_function_is_judged_in_the_judge_on_inputs_it_picks():
     finally:
         judge.ANSWER_SECONDS = before
     assert isinstance(outcome, Review) and "longer than 2 s" in outcome.reason
+
+
+def test_numpy_reaches_answers_only_under_the_names_the_vetting_knows():
+    import keras
+    import numpy as np
+
+    namespace = judge._shown_to_answers({"np": np, "numpy": np, "npy": np, "keras": keras, "X": np.zeros(2)})
+    assert namespace["np"] is np and namespace["numpy"] is np and "npy" not in namespace
+    assert "keras" in namespace and "X" in namespace
 
 
 def test_training_calls_are_skipped_but_compile_is_kept():

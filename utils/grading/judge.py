@@ -41,6 +41,8 @@ def _shown_to_answers(namespace: dict) -> dict:
     usable only as ``np.<array maths>`` (vet.NUMPY_NAMES)."""
     import numpy as np
 
+    from utils.grading.vet import NUMPY_ALIASES
+
     def plain(value) -> bool:
         if isinstance(value, types.ModuleType):
             return value.__name__ in ("keras", "tensorflow", "numpy") or \
@@ -49,8 +51,11 @@ def _shown_to_answers(namespace: dict) -> dict:
             return all(plain(v) for v in value)
         return isinstance(value, (numbers.Number, str, bool, np.ndarray, type(None)))
 
+    def numpy_elsewhere(name: str, value) -> bool:  # the vetting knows NumPy only as np / numpy
+        return value is np and name not in NUMPY_ALIASES
+
     return {"__builtins__": __builtins__, **{k: v for k, v in namespace.items()
-                                            if not k.startswith("_") and plain(v)}}
+                                            if not k.startswith("_") and plain(v) and not numpy_elsewhere(k, v)}}
 
 
 def _describe(qid: str, value) -> dict:

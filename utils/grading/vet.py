@@ -63,7 +63,7 @@ FORBIDDEN_ATTRIBUTES = frozenset({
     # NumPy: raw memory, files, strides
     "ctypes", "ctypeslib", "lib", "stride_tricks", "as_strided", "frombuffer", "fromfile", "memmap",
     "savetxt", "loadtxt", "genfromtxt", "savez", "savez_compressed", "fromregex", "DataSource",
-    "from_dlpack", "setflags", "base", "testing", "f2py",
+    "from_dlpack", "setflags", "base", "testing", "f2py", "cffi", "capsule",  # (rng.bit_generator.cffi)
 })
 FRAME_ATTRIBUTE = re.compile(r"^(gi|cr|ag|f|tb|co)_")
 # A statement that only calls one of these changes no architecture: the judge skips it.
