@@ -130,6 +130,17 @@ class DataQuestion(Question):
     as ``{"odd": "<what it is>"}`` when it can't be read."""
     form: str = ""                      # how the answer is written, for messages
     answer_word = "answer"              # "prediction", "diagnosis": in messages
+    read_as = "an answer"               # "numbers", "choices": what ``read`` expects
+
+    def read(self, value) -> dict:
+        """The answer as plain JSON data, or {"odd": "<what it is>"}; may raise."""
+        raise NotImplementedError
+
+    def describe(self, value) -> dict:
+        try:
+            return self.read(value)
+        except Exception as err:  # never a traceback from utils
+            return {"odd": f"something that can't be read as {self.read_as} ({type(err).__name__})"}
 
     def evaluate(self, value=MISSING) -> Verdict:
         value = self._namespace_value(value)

@@ -43,15 +43,13 @@ class ValueQuestion(DataQuestion):
     tolerance: float = 0.0               # absolute, per number (for whole numbers: 0)
     mistakes: tuple[Mistake, ...] = ()
     answer_word = "prediction"
+    read_as = "numbers"
 
     # ------------------------------------------------------------ kernel / judge side
 
-    def describe(self, value) -> dict:
-        """The answer as JSON data: {"numbers": [...]} or {"odd": "<what it is>"}."""
-        try:
-            return _plain(value, self.parts)
-        except Exception as err:  # never a traceback from utils
-            return {"odd": f"something that can't be read as numbers ({type(err).__name__})"}
+    def read(self, value) -> dict:
+        """{"numbers": [...]} or {"odd": "<what it is>"}."""
+        return _plain(value, self.parts)
 
     # ------------------------------------------------------------ grader side
 
