@@ -25,6 +25,19 @@ Lesson 1, dropout (3 x Dense(256), standardized inputs, Adam, MAE, batch 64,
                     [+0.067]                           [+0.029]     [+0.062]
   Seed 0, best validation MAE: 0.486 without dropout, 0.490 with [0.489].
 
+Lesson 1, the same experiment for 100 epochs (the one change); figures averaged over
+the last 10 epochs, seeds 0-9, default path:
+    without dropout  best val 0.472-0.493, val above best +0.041 to +0.100,
+                     training MAE 0.218-0.346, gap +0.231 to +0.306
+    with dropout     best val 0.445-0.485, val above best +0.014 to +0.037, gap +0.070 to +0.100;
+                     last epochs' val lower than without by 0.033-0.101 in every seed;
+                     best val lower in 9 seeds (by 0.018-0.034), 0.011 higher in seed 8
+  The runs diverge between CPUs about as much as between seeds: seed 0 with
+  TF_ENABLE_ONEDNN_OPTS=1 (AVX2 / all ISAs) gave without dropout training MAE 0.235 / 0.296
+  (default 0.291) and val above best +0.044 / +0.062 (default +0.068). So the lesson
+  quotes ranges over seeds, and stores only the verdicts (long_dropout_verdict), which
+  held for every seed and both oneDNN runs of seeds 0 and 1.
+
 Lesson 2, plain SGD 0.01 on raw inputs (Dense 64-64, MSE, batch 64, 20 epochs;
 always predicting the mean: validation MSE 0.593). Identical on both paths:
     no batchnorm: diverged in epoch 1 for every seed
@@ -73,6 +86,10 @@ MUST_HOLD = 9
 # The worked example trains a 2-million-weight network for 60 epochs: about 20 s
 # per seed, 3.5 minutes for ten. Its test runs only when asked for.
 WORKED_EXAMPLE_OPT_IN = "COURSE_TEST_WORKED_EXAMPLE"
+# Lesson 1 trained for 100 epochs: two runs of 1,800 steps per seed (about 25 s on an
+# idle 2-core machine). Seeds 0-2 by default, where every claim must hold for each;
+# COURSE_TEST_ALL_SEEDS=1 runs all ten (9 of 10 must hold).
+LONG_SEEDS = SEEDS if os.environ.get("COURSE_TEST_ALL_SEEDS") == "1" else (0, 1, 2)
 
 
 @pytest.fixture(scope="module", autouse=True)
@@ -105,11 +122,13 @@ def scaling_runs():
 
 def holds_for_most(claim: str, outcomes: dict[int, tuple[bool, str]]) -> None:
     """``outcomes`` maps seed -> (claim held, figures); fail if it held for fewer
-    than MUST_HOLD seeds, listing the figures of every seed."""
+    than MUST_HOLD of the ten seeds (or, for fewer seeds, not for every one),
+    listing the figures of every seed."""
     held = [seed for seed, (ok, _) in outcomes.items() if ok]
+    must = MUST_HOLD if len(outcomes) >= len(SEEDS) else len(outcomes)
     report = "\n".join(f"  seed {seed}: {'ok ' if ok else 'NO '} {figures}"
                        for seed, (ok, figures) in outcomes.items())
-    assert len(held) >= MUST_HOLD, f"{claim}: held for {len(held)}/{len(outcomes)} seeds\n{report}"
+    assert len(held) >= must, f"{claim}: held for {len(held)}/{len(outcomes)} seeds\n{report}"
 
 
 # ------------------------------------------------------------------ lesson 1
@@ -147,6 +166,92 @@ def test_no_dropout_run_diverges(dropout_runs):
     outcomes = {seed: (not any(r.diverged for r in c.runs), str([r.diverged for r in c.runs]))
                 for seed, c in dropout_runs.items()}
     holds_for_most("Adam on standardized inputs never diverges", outcomes)
+
+
+# ------------------------------------------------------------------ lesson 1, trained longer
+
+
+@pytest.fixture(scope="module")
+def long_dropout_runs():
+    runs = {seed: ex.long_dropout_experiment(seed, progress=False) for seed in LONG_SEEDS}
+    for seed, comparison in runs.items():  # shown with pytest -rP
+        print(f"seed {seed}: " + "; ".join(
+            f"{r.name}: best val {r.min_val_loss:.4f}, last {ex.LATE_EPOCHS} epochs train {r.late_train:.4f} "
+            f"val {r.late_val:.4f} gap {r.late_gap:+.4f} above best {r.rise:+.4f}" for r in comparison.runs))
+    return runs
+
+
+def _long_pair(comparison):
+    return (comparison[s.name] for s in ex.LONG_DROPOUT_EXPERIMENT)
+
+
+def test_trained_longer_the_network_without_dropout_overfits(long_dropout_runs):
+    """Its validation loss turns up again while its training loss stays far below."""
+    outcomes = {}
+    for seed, comparison in long_dropout_runs.items():
+        plain, _ = _long_pair(comparison)
+        outcomes[seed] = (plain.rise > 0.03 and plain.late_gap > 0.2,
+                          f"val above best {plain.rise:+.4f}, gap of the last epochs {plain.late_gap:+.4f}")
+    holds_for_most("without dropout the validation loss ends above its best, the gap above 0.2", outcomes)
+
+
+def _best_epoch(run) -> int:
+    return run.history["val_loss"].index(run.min_val_loss) + 1
+
+
+def test_trained_longer_dropout_reaches_its_best_later(long_dropout_runs):
+    outcomes = {}
+    for seed, comparison in long_dropout_runs.items():
+        plain, dropped = _long_pair(comparison)
+        outcomes[seed] = (_best_epoch(dropped) > _best_epoch(plain),
+                          f"best epoch {_best_epoch(dropped)} with, {_best_epoch(plain)} without")
+    holds_for_most("trained longer, dropout's best validation loss comes later", outcomes)
+
+
+def test_trained_longer_every_verdict_the_lesson_prints_holds(long_dropout_runs):
+    """The lesson prints ``long_dropout_verdict`` (compared exactly by nbval, on any CPU)."""
+    outcomes = {seed: ("NO" not in ex.long_dropout_verdict(c), ex.long_dropout_verdict(c).replace("\n", "; "))
+                for seed, c in long_dropout_runs.items()}
+    holds_for_most("every verdict of the longer run is yes", outcomes)
+
+
+def test_trained_longer_dropout_rises_less(long_dropout_runs):
+    outcomes = {}
+    for seed, comparison in long_dropout_runs.items():
+        plain, dropped = _long_pair(comparison)
+        outcomes[seed] = (dropped.rise < plain.rise,
+                          f"above best {dropped.rise:+.4f} with, {plain.rise:+.4f} without")
+    holds_for_most("trained longer, dropout's validation loss rises less above its best", outcomes)
+
+
+def test_trained_longer_dropout_has_the_lower_best_validation_loss(long_dropout_runs):
+    outcomes = {}
+    for seed, comparison in long_dropout_runs.items():
+        plain, dropped = _long_pair(comparison)
+        outcomes[seed] = (dropped.min_val_loss < plain.min_val_loss,
+                          f"best val {dropped.min_val_loss:.4f} with, {plain.min_val_loss:.4f} without")
+    holds_for_most("trained longer, dropout's best validation loss is the lower one", outcomes)
+
+
+def test_the_figures_quoted_about_training_longer_hold(long_dropout_runs):
+    """The lesson quotes ranges over seeds 0-9, rounded (slack of about 0.01)."""
+    quoted = Quoted()
+    for seed, comparison in long_dropout_runs.items():
+        plain, dropped = _long_pair(comparison)
+        for sentence, value, low, high in (
+            ("without dropout, best val about 0.47 to 0.49", plain.min_val_loss, 0.46, 0.50),
+            ("without dropout, 0.04 to 0.10 above its best", plain.rise, 0.035, 0.11),
+            ("without dropout, training MAE about 0.2 to 0.35", plain.late_train, 0.19, 0.36),
+            ("without dropout, gap between about 0.23 and 0.31", plain.late_gap, 0.22, 0.32),
+            ("with dropout, 0.01 to 0.04 above its best", dropped.rise, 0.005, 0.045),
+            ("with dropout, the gap below 0.1", dropped.late_gap, 0.0, 0.1),
+            ("with dropout, lower than without by about 0.03 to 0.10",
+             plain.late_val - dropped.late_val, 0.025, 0.11),
+            ("with dropout, best val lower by about 0.02 to 0.03, or about 0.01 higher",
+             plain.min_val_loss - dropped.min_val_loss, -0.015, 0.04),
+        ):
+            quoted.check(low <= value <= high, sentence, f"seed {seed}: {value:+.4f}")
+    quoted.assert_all_hold()
 
 
 # ------------------------------------------------------------------ lesson 2
