@@ -93,11 +93,11 @@ def serial_class(root: Path, assignment: str) -> float:
     return time.perf_counter() - start
 
 
-def parallel_class(root: Path, assignment: str, workers: int, *, full: bool = False) -> float:
+def parallel_class(root: Path, assignment: str, workers: int, *, full: bool = False, batch: int = 1) -> float:
     c.reset_grades(root)
     start = time.perf_counter()
     c.run(root, sys.executable, "-m", "utils.grade", assignment, "--workers", str(workers), "--force",
-          "--no-progress", "--mode", "full" if full else "fast")
+          "--no-progress", "--mode", "full" if full else "fast", "--batch", str(batch))
     return time.perf_counter() - start
 
 
@@ -137,7 +137,7 @@ def measure_class(assignment: str, args, skip: set[str], cores: int, floor_cpu: 
         if "P5" not in skip:
             runs = {}
             for workers in args.workers:
-                runs[workers] = {"wall_s": parallel_class(root, assignment, workers)}
+                runs[workers] = {"wall_s": parallel_class(root, assignment, workers, batch=args.batch)}
                 now = c.scores(root, assignment)
                 reference = reference or now
                 runs[workers]["identical_scores"] = now == reference
@@ -157,8 +157,9 @@ def measure_class(assignment: str, args, skip: set[str], cores: int, floor_cpu: 
             got["P5"] = runs
         if "P6" not in skip and floor_cpu is not None:
             floor = args.class_size * floor_cpu / cores
-            fast_wall = got.get("P5", {}).get(cores, {}).get("wall_s") or parallel_class(root, assignment, cores)
-            full_wall = parallel_class(root, assignment, cores, full=True)
+            fast_wall = (got.get("P5", {}).get(cores, {}).get("wall_s")
+                         or parallel_class(root, assignment, cores, batch=args.batch))
+            full_wall = parallel_class(root, assignment, cores, full=True, batch=args.batch)
             full_same = c.scores(root, assignment) == reference if reference else None
             got["P6"] = {"floor_s": floor, "fast_wall_s": fast_wall, "fast_ratio": fast_wall / floor,
                          "full_wall_s": full_wall, "full_ratio": full_wall / floor,
@@ -198,6 +199,8 @@ def main(argv=None) -> int:
     parser.add_argument("--skip", default="", help="comma-separated figures to skip, e.g. P1,P3")
     parser.add_argument("--assignments", default=",".join(c.ASSIGNMENTS), help="comma-separated exercises")
     parser.add_argument("--workers", default="1,2,4", help="worker counts for P5, e.g. 1,2")
+    parser.add_argument("--batch", type=int, default=1,
+                        help="submissions per nbgrader run in the parallel runs (utils.grade --batch)")
     args = parser.parse_args(argv)
     if not 0 < args.per_exercise <= args.class_size:
         parser.error("--per-exercise must be between 1 and --class-size")
@@ -206,7 +209,8 @@ def main(argv=None) -> int:
     cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
     os.environ["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"
 
-    figures: dict = {"machine": f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}"}
+    figures: dict = {"machine": f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}",
+                     "batch": args.batch, "load_average_at_start": [round(x, 2) for x in os.getloadavg()]}
     print(f"machine: {figures['machine']}", flush=True)
     if "P1" not in skip:
         figures["P1_all_notebooks_s"] = round(p1_all_notebooks(), 1)

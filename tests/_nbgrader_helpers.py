@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 import re
 import shutil
+import sqlite3
 import subprocess
 import sys
 from pathlib import Path
@@ -127,6 +128,30 @@ def scores(root: Path, assignment: str) -> dict[str, dict]:
     return result
 
 
+def gradebook_rows(root: Path) -> dict:
+    """Everything autograde writes per student, by names: submission timestamp, late
+    penalty, every grade (automatic, manual, flag) and automatic comment."""
+    db = sqlite3.connect(f"file:{root / 'gradebook.db'}?mode=ro", uri=True)
+    try:
+        joins = ("FROM submitted_notebook sn JOIN submitted_assignment sa ON sn.assignment_id = sa.id "
+                 "JOIN student st ON sa.student_id = st.id")
+        return {
+            "submissions": sorted(db.execute(f"SELECT st.id, sa.timestamp, sn.late_submission_penalty {joins}")),
+            "grades": sorted(db.execute("SELECT st.id, c.name, g.auto_score, g.manual_score, g.needs_manual_grade "
+                                        "FROM grade g JOIN base_cell c ON g.cell_id = c.id "
+                                        "JOIN submitted_notebook sn ON g.notebook_id = sn.id "
+                                        "JOIN submitted_assignment sa ON sn.assignment_id = sa.id "
+                                        "JOIN student st ON sa.student_id = st.id"), key=repr),
+            "comments": sorted(db.execute("SELECT st.id, c.name, m.auto_comment "
+                                          "FROM comment m JOIN base_cell c ON m.cell_id = c.id "
+                                          "JOIN submitted_notebook sn ON m.notebook_id = sn.id "
+                                          "JOIN submitted_assignment sa ON sn.assignment_id = sa.id "
+                                          "JOIN student st ON sa.student_id = st.id"), key=repr),
+        }
+    finally:
+        db.close()
+
+
 # ---------------------------------------------------------------- for the bad-submission corpus
 
 def file_hashes(folder: Path) -> dict[str, str]:
@@ -144,8 +169,6 @@ def file_hashes(folder: Path) -> dict[str, str]:
 
 def table_rows(root: Path, tables: tuple[str, ...]) -> dict[str, list[tuple]]:
     """Every row of the given gradebook tables, read-only and sorted (for before/after checks)."""
-    import sqlite3
-
     db = sqlite3.connect(f"file:{root / 'gradebook.db'}?mode=ro", uri=True)
     try:
         return {t: sorted(map(tuple, db.execute(f"SELECT * FROM {t}")), key=repr) for t in tables}

@@ -17,6 +17,10 @@ a bystander's grades) or in ``submitted/``, reached nothing outside its sandbox
 (files, links, the instructor's environment, log and terminal, other processes), fooled
 the kernel where the corpus says it does but never the grader, and left no process
 behind.
+
+Then the same submissions, copied byte for byte into a fresh course per exercise, are
+graded by the parallel command (``python -m utils.grade``, issue #18): every grade,
+flag, comment and failure must be the serial run's, with the same guarantees.
 """
 
 from __future__ import annotations
@@ -24,6 +28,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import shutil
 import subprocess
 import time
 import warnings
@@ -117,12 +122,16 @@ def _start(root: Path, tmp: Path, *args: str) -> subprocess.Popen:
     its own TMPDIR (where the sandbox's scratch folders go), so that leftovers can be
     counted exactly."""
     tmp.mkdir(exist_ok=True)
+    return subprocess.Popen([str(h.BIN / "nbgrader"), *args, *LOG_FORMAT], cwd=root, env=_start_env(tmp),
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+
+
+def _start_env(tmp: Path) -> dict[str, str]:
     env = {**os.environ, "PATH": f"{h.BIN}{os.pathsep}{os.environ.get('PATH', '')}", "TMPDIR": str(tmp),
            corpus.SECRET_NAME: corpus.SECRET}
     env.pop("NBGRADER_EXECUTION", None)
     env.pop("COURSE_FAST_MODE", None)
-    return subprocess.Popen([str(h.BIN / "nbgrader"), *args, *LOG_FORMAT], cwd=root, env=env,
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    return env
 
 
 def _output(process: subprocess.Popen, timeout: float) -> str:
@@ -468,6 +477,77 @@ def test_submitted_files_are_untouched(runs, assignment):
     assert len(run["before"]["submitted"]) >= len(corpus.KINDS)
 
 
+# ---------------------------------------------------------------- the same corpus, graded in parallel
+
+PARALLEL_ARGS = ("--workers", "2", "--batch", "3")
+
+
+@pytest.fixture(scope="module")
+def parallel_runs(runs, tmp_path_factory):
+    """Issue #18: the very same submissions (copied byte for byte, links as links) in a
+    fresh course per exercise, with the same bystander, graded by the parallel command
+    (``python -m utils.grade``: a LocalCluster of two workers, three submissions per
+    nbgrader run, the same cell timeout), one exercise after the other."""
+    results = {}
+    for assignment, serial in runs.items():
+        root = _course(tmp_path_factory.mktemp(f"parallel-{assignment}"), assignment)
+        shutil.copytree(serial["root"] / "submitted", root / "submitted", symlinks=True)
+        grades_link = root / "submitted" / "links" / assignment / "grades.db"
+        grades_link.unlink()  # it pointed at the serial course's gradebook: now at this one's
+        grades_link.symlink_to(root / "gradebook.db")
+        _add_bystander(root, assignment)
+        before = _snapshot(root)
+        tmp = root.parent / f"tmp-parallel-{assignment}"
+        tmp.mkdir()
+        started = time.monotonic()
+        done = subprocess.run([str(h.BIN / "python"), "-m", "utils.grade", assignment, "--no-progress",
+                               *PARALLEL_ARGS, f"--SandboxedExecute.timeout={CELL_TIMEOUT}"],
+                              cwd=root, env=_start_env(tmp), capture_output=True, text=True, timeout=2400)
+        results[assignment] = {"root": root, "before": before, "after": _snapshot(root), "done": done,
+                               "scores": h.scores(root, assignment), "tmp": tmp,
+                               "seconds": time.monotonic() - started}
+    print("\nparallel corpus: " + ", ".join(f"{a} {r['seconds']:.0f} s" for a, r in results.items()))
+    return results
+
+
+@pytest.mark.parametrize("assignment", h.ASSIGNMENTS)
+def test_parallel_path_gives_the_serial_scores_flags_and_comments(runs, parallel_runs, assignment):
+    """Every student's every cell: score, manual score, flag for review, automatic
+    comment, timestamp and late penalty, exactly as serial ``nbgrader autograde`` wrote them."""
+    serial, parallel = runs[assignment], parallel_runs[assignment]
+    assert parallel["scores"] == serial["scores"], parallel["done"].stdout[-3000:]
+    assert h.gradebook_rows(parallel["root"]) == h.gradebook_rows(serial["root"])
+    assert len(serial["scores"]) >= len(corpus.KINDS) - 3  # the corpus did reach both gradebooks
+
+
+@pytest.mark.parametrize("assignment", h.ASSIGNMENTS)
+def test_parallel_path_reports_exactly_the_broken_notebooks(runs, parallel_runs, assignment):
+    done = parallel_runs[assignment]["done"]
+    assert done.returncode == 1, done.stdout[-3000:] + done.stderr[-3000:]
+    submissions = runs[assignment]["submissions"]
+    failed = {s for s, sub in submissions.items() if sub.outcome == "failed"}
+    graded = {s for s, sub in submissions.items() if sub.outcome == "graded"}
+    flagged = {s for s, sub in submissions.items() if sub.outcome == "graded" and sub.review}
+    assert f"{assignment}: {len(graded)} graded, {len(failed)} failed, {len(flagged)} flagged" in done.stdout, \
+        done.stdout
+    listed = done.stdout.split("failed (no autograded notebook", 1)[1].split("flagged for review", 1)[0]
+    assert {line.split(":", 1)[0].strip() for line in listed.splitlines()[1:] if line.strip()} == failed
+
+
+@pytest.mark.parametrize("assignment", h.ASSIGNMENTS)
+def test_parallel_path_keeps_the_gradebook_and_submissions_safe(parallel_runs, assignment):
+    run = parallel_runs[assignment]
+    assert run["after"]["tables"] == run["before"]["tables"]
+    assert run["after"]["bystander"] == run["before"]["bystander"] and run["before"]["bystander"]
+    assert run["after"]["submitted"] == run["before"]["submitted"]
+    shown = run["done"].stdout + run["done"].stderr
+    for piece in _lines(shown):  # as a terminal shows it: forged lines and escapes arrive quoted
+        assert not CONTROL.search(piece), repr(piece)
+        assert not piece.lstrip().startswith(("[AutogradeApp | INFO] " + corpus.FORGED_MARK,
+                                              "[AutogradeApp | INFO] " + corpus.FORGED_NAME_MARK)), piece
+    assert corpus.SECRET not in shown
+
+
 def test_nothing_is_left_running_or_lying_around(runs):
     leftovers = []
     for proc in Path("/proc").iterdir():
@@ -479,3 +559,7 @@ def test_nothing_is_left_running_or_lying_around(runs):
     assert leftovers == [], "a student's background process outlived the grading sandbox"
     for run in runs.values():
         assert list(run["tmp"].iterdir()) == [], "the grader left files in its temporary folder"
+
+
+def test_nothing_is_left_after_parallel_grading_either(parallel_runs):
+    test_nothing_is_left_running_or_lying_around(parallel_runs)

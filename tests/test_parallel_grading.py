@@ -76,10 +76,9 @@ def fake_task(shared, batch):
 @pytest.fixture(scope="module")
 def client():
     """A real LocalCluster with two worker processes, as ``python -m utils.grade`` starts it."""
-    client, cluster = grade_run.start_client(2, None)
+    client, stop = grade_run.start_client(2, None)
     yield client
-    client.close()
-    cluster.close()
+    stop()
 
 
 def by_student(summary) -> dict[str, grade_run.Result]:
@@ -287,3 +286,21 @@ def test_one_grading_of_a_course_at_a_time(course, capsys):
                 pass
         assert grade_main([ASSIGNMENT, "--root", str(course), "--no-progress"]) == 2
     assert "is grading this course" in capsys.readouterr().err
+
+
+# A second LocalCluster beside the module's: distributed says its HTTP port is taken, and
+# may leak the socket it probed the port with.
+@pytest.mark.filterwarnings("ignore:unclosed <socket.socket:ResourceWarning")
+@pytest.mark.filterwarnings("ignore:Port 8787 is already in use:UserWarning")
+def test_a_local_cluster_leaves_nothing_in_the_temporary_folder(tmp_path, monkeypatch):
+    """Dask's workers keep a scratch folder (dask-scratch-space) in the temporary folder
+    and leave it behind; the grader's LocalCluster keeps its own and removes it."""
+    import tempfile
+
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    client, stop = grade_run.start_client(1, None)
+    try:
+        assert client.submit(sum, [1, 2]).result(timeout=60) == 3
+    finally:
+        stop()
+    assert list(tmp_path.iterdir()) == []

@@ -21,7 +21,6 @@ import json
 import os
 import shutil
 import socket
-import sqlite3
 import subprocess
 import sys
 import time
@@ -113,30 +112,6 @@ def _parallel(root: Path, *args: str, timeout: float = 1500) -> subprocess.Compl
                           env=_env(), capture_output=True, text=True, timeout=timeout)
 
 
-def _rows(root: Path) -> dict:
-    """Everything autograde writes per student, by names: submission timestamp, late
-    penalty, every grade (automatic, manual, flag) and automatic comment."""
-    db = sqlite3.connect(f"file:{root / 'gradebook.db'}?mode=ro", uri=True)
-    try:
-        joins = ("FROM submitted_notebook sn JOIN submitted_assignment sa ON sn.assignment_id = sa.id "
-                 "JOIN student st ON sa.student_id = st.id")
-        return {
-            "submissions": sorted(db.execute(f"SELECT st.id, sa.timestamp, sn.late_submission_penalty {joins}")),
-            "grades": sorted(db.execute("SELECT st.id, c.name, g.auto_score, g.manual_score, g.needs_manual_grade "
-                                        "FROM grade g JOIN base_cell c ON g.cell_id = c.id "
-                                        "JOIN submitted_notebook sn ON g.notebook_id = sn.id "
-                                        "JOIN submitted_assignment sa ON sn.assignment_id = sa.id "
-                                        "JOIN student st ON sa.student_id = st.id"), key=repr),
-            "comments": sorted(db.execute("SELECT st.id, c.name, m.auto_comment "
-                                          "FROM comment m JOIN base_cell c ON m.cell_id = c.id "
-                                          "JOIN submitted_notebook sn ON m.notebook_id = sn.id "
-                                          "JOIN submitted_assignment sa ON sn.assignment_id = sa.id "
-                                          "JOIN student st ON sa.student_id = st.id"), key=repr),
-        }
-    finally:
-        db.close()
-
-
 def _shown(outputs: list) -> list:
     """Outputs as a reader sees them: consecutive stream chunks joined (how the kernel
     splits them depends on timing), each line as it ends up after carriage returns."""
@@ -194,14 +169,14 @@ def test_identical_scores_flags_comments_timestamps(graded):
     serial, parallel = h.scores(graded["serial"], ASSIGNMENT), h.scores(graded["parallel"], ASSIGNMENT)
     assert set(serial) == {corpus.student_name(k) for k in KINDS} | {LATE, REGRADE, ODD, LINKED}
     assert parallel == serial
-    assert _rows(graded["parallel"]) == _rows(graded["serial"])
+    assert h.gradebook_rows(graded["parallel"]) == h.gradebook_rows(graded["serial"])
     # ... and the cases that make that comparison mean something:
     assert serial["solution"]["code"] == sum(corpus.points(ASSIGNMENT).values()) == 9  # red_wine
     assert serial["partial"]["code"] == 2
     assert serial[REGRADE]["cells"]["dropout_check"] == (1.0, True)   # manual grade kept, flagged
-    late = [r for r in _rows(graded["parallel"])["submissions"] if r[0] == LATE]
+    late = [r for r in h.gradebook_rows(graded["parallel"])["submissions"] if r[0] == LATE]
     assert late and late[0][1].startswith("2030-01-02 12:00:00")
-    broken = [r for r in _rows(graded["parallel"])["grades"] if r[0] == "invalid-json"]
+    broken = [r for r in h.gradebook_rows(graded["parallel"])["grades"] if r[0] == "invalid-json"]
     assert broken and all(auto is None and needs_manual for _, _, auto, _, needs_manual in broken)
 
 

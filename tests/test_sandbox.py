@@ -11,6 +11,8 @@ import os
 import resource
 import shutil
 import socket
+import subprocess
+import sys
 import tempfile
 import time
 from pathlib import Path
@@ -532,3 +534,23 @@ def test_without_isolation_the_same_runner_runs(tmp_path):
     restarts."""
     out = run(["print(6 * 7)", "import os; os._exit(1)", "print('after')"], tmp_path, isolation="none")
     assert out == ["42\n", "<KernelDied>", "after\n"]
+
+
+@needs_bwrap
+def test_a_long_temporary_folder_path_still_grades(tmp_path):
+    """The kernel's sockets are files in its scratch folder, and a socket's path may
+    not exceed 107 bytes. Under a long TMPDIR (a nested CI folder; a macOS one comes
+    close) the grader could not connect to the kernel ("File name too long"), and
+    nbgrader, grading several notebooks in one process, later hung for good while
+    clearing up the failed attempt (found by grading the corpus in parallel)."""
+    long_tmp = tmp_path / ("a-long-temporary-folder-" * 3)
+    long_tmp.mkdir()
+    script = ("import sys; sys.path.insert(0, %r)\n"
+              "from test_sandbox import run\n"
+              "from pathlib import Path\n"
+              "print(run(['print(6 * 7)'], Path(%r)))\n") % (str(Path(__file__).parent), str(tmp_path))
+    done = subprocess.run([sys.executable, "-c", script], env={**os.environ, "TMPDIR": str(long_tmp)},
+                          capture_output=True, text=True, timeout=240)
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert "['42\\n']" in done.stdout, done.stdout[-2000:] + done.stderr[-2000:]
+    assert list(long_tmp.iterdir()) == []  # and the scratch folders were cleared up there

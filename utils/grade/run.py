@@ -24,6 +24,7 @@ from __future__ import annotations
 import logging
 import os
 import sys
+import tempfile
 import time
 from collections import deque
 from dataclasses import dataclass, field
@@ -103,23 +104,35 @@ def default_workers() -> int:
 
 
 def start_client(workers: int | None, scheduler: str | None):
-    """A Dask client: on the given scheduler, or on a LocalCluster of this machine."""
+    """A Dask client: on the given scheduler, or on a LocalCluster of this machine.
+    Returns ``(client, stop)``; ``stop()`` closes the client and whatever this call
+    started, and removes the LocalCluster's scratch folder (Dask would leave a
+    dask-scratch-space folder in the instructor's temporary folder)."""
     import dask
     from dask.distributed import Client, LocalCluster
 
     if scheduler:
         client = Client(scheduler, timeout="30s")
         client.wait_for_workers(1, timeout=120)
-        return client, None
+        return client, client.close
+    scratch = tempfile.TemporaryDirectory(prefix="course-dask-")
     # worker-saturation 1.0: a worker is handed one task at a time (the others wait at the
     # scheduler), so a worker that dies takes no innocent queued submission with it.
     with dask.config.set({"distributed.scheduler.allowed-failures": ALLOWED_FAILURES,
                           "distributed.scheduler.worker-saturation": 1.0,
-                          "distributed.worker.daemon": False}):
+                          "distributed.worker.daemon": False,
+                          "temporary-directory": scratch.name}):
         cluster = LocalCluster(n_workers=workers or default_workers(), threads_per_worker=1, processes=True,
                                host="127.0.0.1", dashboard_address=None, memory_limit=0,
-                               silence_logs=logging.ERROR)
-    return Client(cluster), cluster
+                               silence_logs=logging.ERROR, local_directory=scratch.name)
+    client = Client(cluster)
+
+    def stop():
+        client.close()
+        cluster.close()
+        scratch.cleanup()
+
+    return client, stop
 
 
 def grade(root: str | Path, assignment: str, *, workers: int | None = None, scheduler: str | None = None,
@@ -159,9 +172,9 @@ def _grade_locked(course: Course, started: float, *, workers, scheduler, client,
             todo.append(item)
 
     own_client = client is None
-    cluster = None
+    stop = None
     if own_client and todo:
-        client, cluster = start_client(workers, scheduler)
+        client, stop = start_client(workers, scheduler)
     summary = Summary(assignment, mode, _threads(client) if todo else 0,
                       scheduler or ("this machine" if own_client else str(getattr(client, "scheduler", "a cluster"))))
     summary.skipped = skipped
@@ -175,10 +188,8 @@ def _grade_locked(course: Course, started: float, *, workers, scheduler, client,
             finally:
                 bar.close()
     finally:
-        if own_client and client is not None:
-            client.close()
-            if cluster is not None:
-                cluster.close()
+        if stop is not None:
+            stop()
     summary.results = results
     summary.seconds = time.monotonic() - started
     return summary

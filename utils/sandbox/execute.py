@@ -38,8 +38,11 @@ from utils.questions import feedback, registry
 from utils.grading.judgement import Judgement, Review
 from utils.grading.review import REVIEW_KEY, printable
 from utils.sandbox import runner
-from utils.sandbox.command import Limits, bwrap_command, prlimit_command
-from utils.sandbox.kernel import kernel_manager_class
+from utils.sandbox.command import Limits, SandboxUnavailable, bwrap_command, prlimit_command
+from utils.sandbox.kernel import kernel_manager_class, room_for_sockets
+
+KERNEL_SCRATCH_PREFIX = "course-grade-"
+RUNTIME = "home/runtime"   # in a scratch folder: the kernel's connection file and sockets
 
 # The only variables of the instructor's environment that reach student code: what a
 # notebook needs to run. Tokens, keys and passwords stay out (student code could print
@@ -54,6 +57,18 @@ STARTUP_MARGIN = 60            # per-submission allowance for kernel starts
 
 def _nbgrader(cell) -> dict:
     return cell.get("metadata", {}).get("nbgrader", {})
+
+
+def kernel_scratch_base() -> str:
+    """Where the kernel's scratch folder goes: the temporary folder (TMPDIR), or /tmp
+    if that path leaves no room for the kernel's socket paths (kernel.MAX_SOCKET_PATH;
+    a macOS TMPDIR nearly fills it)."""
+    scratch_example = f"/{KERNEL_SCRATCH_PREFIX}x1y2z3w4/{RUNTIME}"  # as TemporaryDirectory names it
+    for base in dict.fromkeys((tempfile.gettempdir(), "/tmp")):
+        if os.path.isdir(base) and room_for_sockets(base + scratch_example):
+            return base
+    raise SandboxUnavailable(f"the temporary folder's path ({tempfile.gettempdir()}) is too long for the "
+                             "kernel's sockets, and /tmp is missing: set TMPDIR to a short path")
 
 
 class SandboxedExecute(Execute):
@@ -85,7 +100,7 @@ class SandboxedExecute(Execute):
         code_cells = sum(c.cell_type == "code" for c in source.source_cells) if source else None
         wall = min(self.submission_timeout, (self.timeout or 600) * (code_cells or 10_000)) + STARTUP_MARGIN
         judgement = Judgement(questions, setup, nb)
-        with tempfile.TemporaryDirectory(prefix="course-grade-") as kernel_tmp, \
+        with tempfile.TemporaryDirectory(prefix=KERNEL_SCRATCH_PREFIX, dir=kernel_scratch_base()) as kernel_tmp, \
                 tempfile.TemporaryDirectory(prefix="course-judge-") as judge_tmp:
             kernel_scratch, judge_scratch = self._scratch(Path(kernel_tmp)), self._scratch(Path(judge_tmp))
             work = kernel_scratch / "work"
@@ -95,7 +110,7 @@ class SandboxedExecute(Execute):
             env = self._env()
             judgement.start(self._prefix(judge_scratch, judge_scratch / "work"), {**env, "MPLBACKEND": "Agg"},
                             str(judge_scratch / "work"))
-            km = kernel_manager_class(self._prefix(kernel_scratch, work), str(kernel_scratch / "home" / "runtime"))
+            km = kernel_manager_class(self._prefix(kernel_scratch, work), str(kernel_scratch / RUNTIME))
             runner.execute(nb, str(work), timeout=self.timeout or 600, wall_seconds=wall,
                            kernel_manager_class=km, kernel_env=env)
             outcomes = judgement.finish(timeout=JUDGE_MARGIN + 30)
@@ -106,7 +121,7 @@ class SandboxedExecute(Execute):
 
     @staticmethod
     def _scratch(root: Path) -> Path:
-        for sub in ("work", "home", "home/runtime", "tmp"):
+        for sub in ("work", "home", RUNTIME, "tmp"):
             (root / sub).mkdir(exist_ok=True)
         return root
 

@@ -14,6 +14,9 @@ and a kernel may use gigabytes.
 
 from __future__ import annotations
 
+import itertools
+import os
+
 import zmq
 from jupyter_client.asynchronous import AsyncKernelClient
 from jupyter_client.manager import AsyncKernelManager
@@ -22,6 +25,17 @@ from traitlets import DottedObjectName, List, Type, Unicode
 # The runner keeps no single output above MAX_CELL_OUTPUT (2 M characters) anyway; real
 # outputs (a figure, a table) are far smaller.
 MAX_MESSAGE_BYTES = 8 * 1024 * 1024
+
+# The kernel's sockets are files named "<runtime folder>/k<n>-ipc-<port>", and the path
+# of a Unix socket has room for 107 bytes. A longer one cannot even be connected to.
+MAX_SOCKET_PATH = 107
+SOCKET_NAME_ROOM = len("/k123456-ipc-99999")
+_kernel_numbers = itertools.count(1)
+
+
+def room_for_sockets(runtime_dir: str) -> bool:
+    """Whether the kernel's socket paths fit under ``runtime_dir``."""
+    return len(os.fsencode(runtime_dir)) + SOCKET_NAME_ROOM <= MAX_SOCKET_PATH
 
 
 class BoundedKernelClient(AsyncKernelClient):
@@ -58,6 +72,6 @@ def kernel_manager_class(prefix: list[str], runtime_dir: str) -> type[SandboxedK
             super().__init__(**kwargs)
             self.prefix = list(prefix)
             self.transport = "ipc"
-            self.connection_file = f"{runtime_dir}/kernel-{id(self):x}.json"
+            self.connection_file = f"{runtime_dir}/k{next(_kernel_numbers)}.json"  # short: see MAX_SOCKET_PATH
 
     return Bound
