@@ -199,13 +199,19 @@ def _best_epoch(run) -> int:
     return run.history["val_loss"].index(run.min_val_loss) + 1
 
 
-def test_trained_longer_dropout_reaches_its_best_later(long_dropout_runs):
+def _dropout_lower(runs, claim: str, figure, label: str) -> None:
+    """``claim``: with dropout, ``figure(run)`` is lower than without."""
     outcomes = {}
-    for seed, comparison in long_dropout_runs.items():
+    for seed, comparison in runs.items():
         plain, dropped = _long_pair(comparison)
-        outcomes[seed] = (_best_epoch(dropped) > _best_epoch(plain),
-                          f"best epoch {_best_epoch(dropped)} with, {_best_epoch(plain)} without")
-    holds_for_most("trained longer, dropout's best validation loss comes later", outcomes)
+        outcomes[seed] = (figure(dropped) < figure(plain),
+                          f"{label} {figure(dropped):.4g} with, {figure(plain):.4g} without")
+    holds_for_most(claim, outcomes)
+
+
+def test_trained_longer_dropout_reaches_its_best_later(long_dropout_runs):
+    _dropout_lower(long_dropout_runs, "trained longer, dropout's best validation loss comes later",
+                   lambda run: -_best_epoch(run), "minus the best epoch")
 
 
 def test_trained_longer_every_verdict_the_lesson_prints_holds(long_dropout_runs):
@@ -216,21 +222,13 @@ def test_trained_longer_every_verdict_the_lesson_prints_holds(long_dropout_runs)
 
 
 def test_trained_longer_dropout_rises_less(long_dropout_runs):
-    outcomes = {}
-    for seed, comparison in long_dropout_runs.items():
-        plain, dropped = _long_pair(comparison)
-        outcomes[seed] = (dropped.rise < plain.rise,
-                          f"above best {dropped.rise:+.4f} with, {plain.rise:+.4f} without")
-    holds_for_most("trained longer, dropout's validation loss rises less above its best", outcomes)
+    _dropout_lower(long_dropout_runs, "trained longer, dropout's validation loss rises less above its best",
+                   lambda run: run.rise, "above best")
 
 
 def test_trained_longer_dropout_has_the_lower_best_validation_loss(long_dropout_runs):
-    outcomes = {}
-    for seed, comparison in long_dropout_runs.items():
-        plain, dropped = _long_pair(comparison)
-        outcomes[seed] = (dropped.min_val_loss < plain.min_val_loss,
-                          f"best val {dropped.min_val_loss:.4f} with, {plain.min_val_loss:.4f} without")
-    holds_for_most("trained longer, dropout's best validation loss is the lower one", outcomes)
+    _dropout_lower(long_dropout_runs, "trained longer, dropout's best validation loss is the lower one",
+                   lambda run: run.min_val_loss, "best val")
 
 
 def test_the_figures_quoted_about_training_longer_hold(long_dropout_runs):
