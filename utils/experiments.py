@@ -453,8 +453,8 @@ def long_dropout_verdict(comparison: Comparison) -> str:
 
     Over 100 epochs the small numeric differences between CPUs grow into
     differences like those between seeds, so the lesson does not rely on the
-    exact figures; these verdicts held for seeds 0-9 on both of TensorFlow's CPU
-    paths (tests/test_lesson_claims.py uses the same thresholds).
+    exact figures; these verdicts held for seeds 0-9 on the default path and for
+    seeds 0 and 1 with oneDNN (tests/test_lesson_claims.py checks them).
     """
     plain, dropped = (comparison[setup.name] for setup in LONG_DROPOUT_EXPERIMENT)
     checks = (
